@@ -1,0 +1,917 @@
+//! The archive reader: cheap open, block and name decoding, verification.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::bytes::{Backing, Bytes};
+use crate::error::{Error, Result};
+use crate::format::{
+    self, Footer, Kind, Reader, SectionEntry, BLOCK_ENTRY_LEN, FOOTER_LEN, HEADER_LEN,
+    IPV4_ENTRY_LEN, IPV6_ENTRY_LEN, MAGIC, MAX_BLOCK_LEN, MAX_SECTIONS, POSTING_INLINE,
+    SECTION_REQUIRED,
+};
+use crate::meta::Meta;
+use crate::name;
+use crate::record::{self, Entry};
+
+/// One open archive.
+///
+/// [`Archive::open`] maps the file and checks the header, footer and
+/// section table: a constant amount of work whatever the file's size.
+/// Pages are read from disk only when a query touches them. Checksums of
+/// the sections are checked by [`Archive::verify`], not at open.
+///
+/// An `Archive` is `Send + Sync`; queries take `&self` and keep their own
+/// decoding state, so several threads can query one archive at once.
+pub struct Archive {
+    whole: Bytes,
+    footer: Footer,
+    table: Vec<SectionEntry>,
+    blocks: Bytes,
+    block_index: Bytes,
+    block_count: usize,
+    name_table: NameTable,
+    name_records: Bytes,
+    name_count: u32,
+    record_count: u32,
+    pub(crate) names_rev: fst::Map<Bytes>,
+    pub(crate) names_fwd: fst::Map<Bytes>,
+    pub(crate) ipv4: Bytes,
+    pub(crate) ipv6: Bytes,
+    pub(crate) rdata_names: fst::Map<Bytes>,
+    postings: Bytes,
+    sources: Vec<String>,
+    source_sets: Vec<Vec<u16>>,
+    meta_bytes: Option<Bytes>,
+    meta: OnceLock<Option<Meta>>,
+    label: String,
+}
+
+struct NameTable {
+    per_block: u32,
+    count: u32,
+    offsets: Bytes,
+    data: Bytes,
+}
+
+/// One record block's index entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Id of the block's first record.
+    pub first_record: u32,
+    /// Records in the block.
+    pub records: u32,
+    /// Offset of the zstd frame in BLOCKS.
+    pub offset: u64,
+    /// Compressed length.
+    pub compressed: u32,
+    /// Uncompressed length.
+    pub uncompressed: u32,
+    /// Name id of the first record.
+    pub first_name: u32,
+    /// Smallest `time_first` in the block.
+    pub min_first: u64,
+    /// Largest `time_first` in the block.
+    pub max_first: u64,
+    /// Smallest `time_last` in the block.
+    pub min_last: u64,
+    /// Largest `time_last` in the block.
+    pub max_last: u64,
+}
+
+/// A decoded record block: columns, ready to be turned into entries.
+pub(crate) struct Block {
+    pub(crate) first_record: u32,
+    pub(crate) names: Vec<u32>,
+    pub(crate) types: Vec<u16>,
+    pub(crate) rdata: Vec<(usize, usize)>,
+    pub(crate) raw: Vec<u8>,
+    pub(crate) time_first: Vec<u64>,
+    pub(crate) time_last: Vec<u64>,
+    pub(crate) count: Vec<Option<u64>>,
+    pub(crate) sets: Vec<u32>,
+    pub(crate) bailiwick: Vec<u32>,
+    pub(crate) dict: Vec<String>,
+}
+
+impl Block {
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub(crate) fn rdata_bytes(&self, i: usize) -> &[u8] {
+        self.rdata
+            .get(i)
+            .and_then(|&(a, b)| self.raw.get(a..b))
+            .unwrap_or_default()
+    }
+}
+
+/// A decoded name-table block: the reversed keys of consecutive names.
+pub(crate) struct NameBlock {
+    pub(crate) index: u32,
+    pub(crate) keys: Vec<Vec<u8>>,
+}
+
+/// What [`Archive::sections`] reports for one section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SectionInfo {
+    /// The section's name (or `kind N` when unknown).
+    pub name: String,
+    /// Its kind number.
+    pub kind: u16,
+    /// Offset in the file.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// Whether readers must understand it.
+    pub required: bool,
+}
+
+impl Archive {
+    /// Opens (memory-maps) an archive file.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors, and everything [`Archive::from_vec`] refuses.
+    pub fn open(path: impl AsRef<Path>) -> Result<Archive> {
+        let path = path.as_ref();
+        let backing = crate::mmap::map(path)?;
+        let mut a = Archive::parse(Bytes::new(backing))?;
+        a.label = path.display().to_string();
+        Ok(a)
+    }
+
+    /// Reads an archive held in memory.
+    ///
+    /// # Errors
+    ///
+    /// 1. [`Error::Truncated`] when the bytes are shorter than a header and
+    ///    footer, or a section lies past the end;
+    /// 2. [`Error::BadMagic`] at either end;
+    /// 3. [`Error::UnsupportedVersion`] / [`Error::UnsupportedFeatures`] /
+    ///    [`Error::UnknownRequiredSection`] for files this reader cannot
+    ///    read;
+    /// 4. [`Error::ChecksumMismatch`] for a damaged footer or section table;
+    /// 5. [`Error::Corrupt`] / [`Error::MissingSection`] for structures
+    ///    that do not fit together.
+    pub fn from_vec(bytes: Vec<u8>) -> Result<Archive> {
+        Archive::parse(Bytes::new(Backing::Vec(bytes)))
+    }
+
+    fn parse(whole: Bytes) -> Result<Archive> {
+        let len = whole.len() as u64;
+        let min = (HEADER_LEN + FOOTER_LEN) as u64;
+        if len < min {
+            if whole.len() >= 8 && whole.get(..8) != Some(&MAGIC[..]) {
+                return Err(Error::BadMagic { at: "start" });
+            }
+            return Err(Error::Truncated {
+                what: "header and footer",
+                needed: min,
+                available: len,
+            });
+        }
+        let mut h = Reader::new(whole.get(..HEADER_LEN).unwrap_or_default(), "header");
+        if h.array::<8>()? != MAGIC {
+            return Err(Error::BadMagic { at: "start" });
+        }
+        let major = h.u16()?;
+        let minor = h.u16()?;
+        let reserved = h.u32()?;
+        let required = h.u64()?;
+        let optional = h.u64()?;
+        let footer = Footer::parse(whole.get(whole.len() - FOOTER_LEN..).unwrap_or_default())?;
+        if major != format::MAJOR_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: format!("{major}.{minor}"),
+                supported: format::MAJOR_VERSION..=format::MAJOR_VERSION,
+            });
+        }
+        if reserved != 0 {
+            return Err(Error::corrupt("header", "reserved field is not zero"));
+        }
+        if footer.major != major
+            || footer.minor != minor
+            || footer.required != required
+            || footer.optional != optional
+        {
+            return Err(Error::corrupt(
+                "footer",
+                "does not repeat the header (spliced or damaged file)",
+            ));
+        }
+        if footer.file_length != len {
+            return Err(Error::Truncated {
+                what: "file (length recorded in the footer)",
+                needed: footer.file_length,
+                available: len,
+            });
+        }
+        let unknown = required & !format::KNOWN_REQUIRED_FEATURES;
+        if unknown != 0 {
+            return Err(Error::UnsupportedFeatures { bits: unknown });
+        }
+        if footer.section_count > MAX_SECTIONS {
+            return Err(Error::corrupt(
+                "footer",
+                format!("{} sections (at most {MAX_SECTIONS})", footer.section_count),
+            ));
+        }
+        let table_len = u64::from(footer.section_count) * format::SECTION_ENTRY_LEN as u64;
+        let table_end = len - FOOTER_LEN as u64;
+        let table_bytes = footer
+            .table_offset
+            .checked_add(table_len)
+            .filter(|&e| e == table_end && footer.table_offset >= HEADER_LEN as u64)
+            .and_then(|_| whole.slice(footer.table_offset, table_len))
+            .ok_or_else(|| {
+                Error::corrupt("footer", "section table is not right before the footer")
+            })?;
+        let computed = crc32c::crc32c(&table_bytes);
+        if computed != footer.table_crc {
+            return Err(Error::ChecksumMismatch {
+                what: "section table".into(),
+                expected: footer.table_crc,
+                computed,
+            });
+        }
+        let mut table = Vec::with_capacity(footer.section_count as usize);
+        for chunk in table_bytes.chunks_exact(format::SECTION_ENTRY_LEN) {
+            let e = SectionEntry::parse(chunk)?;
+            let end = e.offset.checked_add(e.length);
+            if e.offset < HEADER_LEN as u64 || end.is_none_or(|end| end > footer.table_offset) {
+                return Err(Error::corrupt(
+                    "section table",
+                    format!("section kind {} lies outside the file body", e.kind),
+                ));
+            }
+            if Kind::from_u16(e.kind).is_none() && e.flags & SECTION_REQUIRED != 0 {
+                return Err(Error::UnknownRequiredSection { kind: e.kind });
+            }
+            if table.iter().any(|t: &SectionEntry| t.kind == e.kind) {
+                return Err(Error::corrupt(
+                    "section table",
+                    format!("section kind {} appears twice", e.kind),
+                ));
+            }
+            table.push(e);
+        }
+        let get = |k: Kind| -> Result<Bytes> {
+            let e = table
+                .iter()
+                .find(|e| e.kind == k as u16)
+                .ok_or(Error::MissingSection(k.name()))?;
+            whole
+                .slice(e.offset, e.length)
+                .ok_or(Error::corrupt(k.name(), "out of bounds"))
+        };
+        let fst_err =
+            |k: Kind| move |e: fst::Error| Error::corrupt(k.name(), format!("bad FST: {e}"));
+
+        let blocks = get(Kind::Blocks)?;
+        let block_index = get(Kind::BlockIndex)?;
+        if block_index.len() % BLOCK_ENTRY_LEN != 0 {
+            return Err(Error::corrupt(
+                "BLOCK_INDEX",
+                "length is not a multiple of the entry size",
+            ));
+        }
+        let block_count = block_index.len() / BLOCK_ENTRY_LEN;
+
+        let name_records = get(Kind::NameRecords)?;
+        if name_records.len() % 4 != 0 || name_records.is_empty() {
+            return Err(Error::corrupt(
+                "NAME_RECORDS",
+                "length is not a positive multiple of 4",
+            ));
+        }
+        let name_count = u32::try_from(name_records.len() / 4 - 1)
+            .map_err(|_| Error::corrupt("NAME_RECORDS", "too many names"))?;
+        let record_count = read_u32(&name_records, name_count as usize, "NAME_RECORDS")?;
+
+        let nt = get(Kind::NameTable)?;
+        let mut r = Reader::new(&nt, "NAME_TABLE");
+        let per_block = r.u32()?;
+        let nt_count = r.u32()?;
+        let nt_blocks = r.u32()?;
+        let _reserved = r.u32()?;
+        if per_block == 0
+            || nt_count != name_count
+            || u64::from(nt_blocks) != u64::from(name_count).div_ceil(u64::from(per_block))
+        {
+            return Err(Error::corrupt(
+                "NAME_TABLE",
+                "header does not match the name count",
+            ));
+        }
+        let offsets_len = (u64::from(nt_blocks) + 1) * 8;
+        let offsets = nt
+            .slice(16, offsets_len)
+            .ok_or(Error::corrupt("NAME_TABLE", "offsets past the end"))?;
+        let data = nt
+            .slice(
+                16 + offsets_len,
+                nt.len() as u64 - (16 + offsets_len).min(nt.len() as u64),
+            )
+            .ok_or(Error::corrupt("NAME_TABLE", "data past the end"))?;
+        let name_table = NameTable {
+            per_block,
+            count: nt_count,
+            offsets,
+            data,
+        };
+
+        let names_rev =
+            fst::Map::new(get(Kind::NamesReversed)?).map_err(fst_err(Kind::NamesReversed))?;
+        let names_fwd =
+            fst::Map::new(get(Kind::NamesForward)?).map_err(fst_err(Kind::NamesForward))?;
+        if names_rev.len() != name_count as usize || names_fwd.len() != name_count as usize {
+            return Err(Error::corrupt(
+                "NAMES_REV",
+                "name index size does not match the name count",
+            ));
+        }
+        let ipv4 = get(Kind::Ipv4)?;
+        let ipv6 = get(Kind::Ipv6)?;
+        if ipv4.len() % IPV4_ENTRY_LEN != 0 || ipv6.len() % IPV6_ENTRY_LEN != 0 {
+            return Err(Error::corrupt(
+                "IPV4",
+                "address table length is not a multiple of the entry size",
+            ));
+        }
+        let rdata_names =
+            fst::Map::new(get(Kind::RdataNames)?).map_err(fst_err(Kind::RdataNames))?;
+        let postings = get(Kind::Postings)?;
+        let (sources, source_sets) = parse_sources(&get(Kind::Sources)?)?;
+        let meta_bytes = get(Kind::Meta).ok();
+        Ok(Archive {
+            whole,
+            footer,
+            table,
+            blocks,
+            block_index,
+            block_count,
+            name_table,
+            name_records,
+            name_count,
+            record_count,
+            names_rev,
+            names_fwd,
+            ipv4,
+            ipv6,
+            rdata_names,
+            postings,
+            sources,
+            source_sets,
+            meta_bytes,
+            meta: OnceLock::new(),
+            label: String::new(),
+        })
+    }
+
+    /// The path the archive was opened from (empty for in-memory ones).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Number of entries.
+    pub fn record_count(&self) -> u32 {
+        self.record_count
+    }
+
+    /// Number of distinct owner names.
+    pub fn name_count(&self) -> u32 {
+        self.name_count
+    }
+
+    /// Number of record blocks.
+    pub fn block_count(&self) -> usize {
+        self.block_count
+    }
+
+    /// The source labels, indexed by source id.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// The file's format version as `(major, minor)`.
+    pub fn version(&self) -> (u16, u16) {
+        (self.footer.major, self.footer.minor)
+    }
+
+    /// Total file size in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.whole.len() as u64
+    }
+
+    /// The section table, in file order.
+    pub fn sections(&self) -> Vec<SectionInfo> {
+        let mut v: Vec<SectionInfo> = self
+            .table
+            .iter()
+            .map(|e| SectionInfo {
+                name: Kind::from_u16(e.kind)
+                    .map_or_else(|| format!("kind {}", e.kind), |k| k.name().to_string()),
+                kind: e.kind,
+                offset: e.offset,
+                length: e.length,
+                required: e.flags & SECTION_REQUIRED != 0,
+            })
+            .collect();
+        v.sort_by_key(|s| s.offset);
+        v
+    }
+
+    /// The META section, decoded on first use. `None` when the section is
+    /// absent or not valid JSON (it is optional and informational).
+    pub fn meta(&self) -> Option<&Meta> {
+        self.meta
+            .get_or_init(|| {
+                self.meta_bytes
+                    .as_ref()
+                    .and_then(|b| serde_json::from_slice(b).ok())
+            })
+            .as_ref()
+    }
+
+    /// The time span of the archive: the smallest `time_first` and the
+    /// largest `time_last`. From META when present, otherwise from the
+    /// block index. `None` for an empty archive.
+    pub fn time_span(&self) -> Option<(u64, u64)> {
+        if let Some(m) = self.meta() {
+            if let (Some(a), Some(b)) = (m.time_first, m.time_last) {
+                return Some((a, b));
+            }
+            if m.record_count == 0 {
+                return None;
+            }
+        }
+        let mut span: Option<(u64, u64)> = None;
+        for i in 0..self.block_count {
+            if let Ok(b) = self.block_info(i) {
+                span = Some(span.map_or((b.min_first, b.max_last), |(a, z)| {
+                    (a.min(b.min_first), z.max(b.max_last))
+                }));
+            }
+        }
+        span
+    }
+
+    /// The index entry of record block `i`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when `i` is out of range.
+    pub fn block_info(&self, i: usize) -> Result<BlockInfo> {
+        let start = i
+            .checked_mul(BLOCK_ENTRY_LEN)
+            .ok_or(Error::corrupt("BLOCK_INDEX", "block number out of range"))?;
+        let b = self
+            .block_index
+            .get(start..start + BLOCK_ENTRY_LEN)
+            .ok_or(Error::corrupt("BLOCK_INDEX", "block number out of range"))?;
+        let mut r = Reader::new(b, "BLOCK_INDEX");
+        let info = BlockInfo {
+            first_record: r.u32()?,
+            records: r.u32()?,
+            offset: r.u64()?,
+            compressed: r.u32()?,
+            uncompressed: r.u32()?,
+            first_name: r.u32()?,
+            min_first: {
+                let _reserved = r.u32()?;
+                r.u64()?
+            },
+            max_first: r.u64()?,
+            min_last: r.u64()?,
+            max_last: r.u64()?,
+        };
+        Ok(info)
+    }
+
+    /// The block holding record `rid` (binary search on the index).
+    pub(crate) fn block_of(&self, rid: u32) -> Result<usize> {
+        if rid >= self.record_count {
+            return Err(Error::corrupt(
+                "BLOCK_INDEX",
+                format!("record {rid} out of range"),
+            ));
+        }
+        let (mut lo, mut hi) = (0usize, self.block_count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let first = read_u32(
+                &self.block_index,
+                mid * (BLOCK_ENTRY_LEN / 4),
+                "BLOCK_INDEX",
+            )?;
+            if first <= rid {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo.checked_sub(1).ok_or(Error::corrupt(
+            "BLOCK_INDEX",
+            format!("no block holds record {rid}"),
+        ))?;
+        let info = self.block_info(i)?;
+        if u64::from(rid) >= u64::from(info.first_record) + u64::from(info.records) {
+            return Err(Error::corrupt(
+                "BLOCK_INDEX",
+                format!("no block holds record {rid}"),
+            ));
+        }
+        Ok(i)
+    }
+
+    /// Decompresses and decodes record block `i`, checking every value
+    /// against the rest of the archive.
+    pub(crate) fn decode_block(&self, i: usize) -> Result<Block> {
+        let info = self.block_info(i)?;
+        let c = |what: &str| Error::corrupt("BLOCKS", format!("block {i}: {what}"));
+        if info.uncompressed > MAX_BLOCK_LEN {
+            return Err(c("uncompressed length above the limit"));
+        }
+        let frame = self
+            .blocks
+            .slice(info.offset, u64::from(info.compressed))
+            .ok_or_else(|| c("lies past the end of BLOCKS"))?;
+        let raw = zstd::bulk::decompress(&frame, info.uncompressed as usize)
+            .map_err(|e| c(&format!("bad zstd frame: {e}")))?;
+        if raw.len() != info.uncompressed as usize {
+            return Err(c("uncompressed length differs from the index"));
+        }
+        let mut r = Reader::new(&raw, "record block");
+        let n = r.varint_u32()?;
+        if n != info.records || n == 0 {
+            return Err(c("record count differs from the index"));
+        }
+        // Every record takes at least one byte in each of 8 columns.
+        if (n as usize).saturating_mul(8) > raw.len() {
+            return Err(c("record count too large for the block"));
+        }
+        let first_name = r.varint_u32()?;
+        if first_name != info.first_name {
+            return Err(c("first name differs from the index"));
+        }
+        let base = r.varint()?;
+        let n = n as usize;
+        let mut names = Vec::with_capacity(n);
+        let mut cur = first_name;
+        for _ in 0..n {
+            let d = r.varint_u32()?;
+            cur = cur.checked_add(d).ok_or_else(|| c("name id overflows"))?;
+            if cur >= self.name_count {
+                return Err(c("name id out of range"));
+            }
+            names.push(cur);
+        }
+        let mut types = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = r.varint()?;
+            types.push(u16::try_from(t).map_err(|_| c("type above 65535"))?);
+        }
+        let mut lens = Vec::with_capacity(n);
+        for _ in 0..n {
+            lens.push(r.varint()? as usize);
+        }
+        let mut rdata = Vec::with_capacity(n);
+        let mut pos = r.pos();
+        for l in lens {
+            let end = pos
+                .checked_add(l)
+                .ok_or_else(|| c("rdata length overflows"))?;
+            rdata.push((pos, end));
+            pos = end;
+        }
+        r.bytes(pos - r.pos())?;
+        let mut time_first = Vec::with_capacity(n);
+        for _ in 0..n {
+            time_first.push(
+                base.checked_add(r.varint()?)
+                    .ok_or_else(|| c("time overflows"))?,
+            );
+        }
+        let mut time_last = Vec::with_capacity(n);
+        for &tf in &time_first {
+            time_last.push(
+                tf.checked_add(r.varint()?)
+                    .ok_or_else(|| c("time overflows"))?,
+            );
+        }
+        let mut count = Vec::with_capacity(n);
+        for _ in 0..n {
+            let v = r.varint()?;
+            count.push(v.checked_sub(1));
+        }
+        let mut sets = Vec::with_capacity(n);
+        for _ in 0..n {
+            let s = r.varint_u32()?;
+            if s as usize >= self.source_sets.len() {
+                return Err(c("source set out of range"));
+            }
+            sets.push(s);
+        }
+        let mut bailiwick = Vec::with_capacity(n);
+        for _ in 0..n {
+            bailiwick.push(r.varint_u32()?);
+        }
+        let dn = r.varint()?;
+        if dn > r.remaining() as u64 {
+            return Err(c("bailiwick dictionary too large"));
+        }
+        let mut dict = Vec::with_capacity(dn as usize);
+        for _ in 0..dn {
+            dict.push(record::escape_text(r.len_bytes()?));
+        }
+        if bailiwick.iter().any(|&b| b as usize > dict.len()) {
+            return Err(c("bailiwick index out of range"));
+        }
+        if r.remaining() != 0 {
+            return Err(c("trailing bytes"));
+        }
+        Ok(Block {
+            first_record: info.first_record,
+            names,
+            types,
+            rdata,
+            raw,
+            time_first,
+            time_last,
+            count,
+            sets,
+            bailiwick,
+            dict,
+        })
+    }
+
+    /// The record range `[start, end)` of name `id`.
+    pub(crate) fn name_records(&self, id: u32) -> Result<(u32, u32)> {
+        let a = read_u32(&self.name_records, id as usize, "NAME_RECORDS")?;
+        let b = read_u32(&self.name_records, id as usize + 1, "NAME_RECORDS")?;
+        if a > b || b > self.record_count {
+            return Err(Error::corrupt(
+                "NAME_RECORDS",
+                format!("bad record range for name {id}"),
+            ));
+        }
+        Ok((a, b))
+    }
+
+    /// Decodes the name-table block holding name `id`.
+    pub(crate) fn decode_name_block(&self, id: u32) -> Result<NameBlock> {
+        let nt = &self.name_table;
+        if id >= nt.count {
+            return Err(Error::corrupt(
+                "NAME_TABLE",
+                format!("name {id} out of range"),
+            ));
+        }
+        let b = id / nt.per_block;
+        let start = read_u64(&nt.offsets, b as usize, "NAME_TABLE")?;
+        let end = read_u64(&nt.offsets, b as usize + 1, "NAME_TABLE")?;
+        let frame = end
+            .checked_sub(start)
+            .and_then(|len| nt.data.slice(start, len))
+            .ok_or(Error::corrupt(
+                "NAME_TABLE",
+                format!("block {b} out of bounds"),
+            ))?;
+        let first = b * nt.per_block;
+        let n = nt.per_block.min(nt.count - first) as usize;
+        // A name block holds at most per_block keys of at most MAX_NAME_LEN
+        // bytes plus two varints.
+        let cap = n * (name::MAX_NAME_LEN + 8);
+        let raw = zstd::bulk::decompress(&frame, cap.min(MAX_BLOCK_LEN as usize))
+            .map_err(|e| Error::corrupt("NAME_TABLE", format!("block {b}: bad zstd frame: {e}")))?;
+        let mut r = Reader::new(&raw, "NAME_TABLE");
+        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let shared = r.varint()? as usize;
+            let suffix = r.len_bytes()?;
+            let prev = keys.last().map(Vec::as_slice).unwrap_or_default();
+            let Some(p) = prev.get(..shared) else {
+                return Err(Error::corrupt(
+                    "NAME_TABLE",
+                    format!("block {b}: bad shared prefix"),
+                ));
+            };
+            let mut k = Vec::with_capacity(shared + suffix.len());
+            k.extend_from_slice(p);
+            k.extend_from_slice(suffix);
+            keys.push(k);
+        }
+        if r.remaining() != 0 {
+            return Err(Error::corrupt(
+                "NAME_TABLE",
+                format!("block {b}: trailing bytes"),
+            ));
+        }
+        Ok(NameBlock { index: b, keys })
+    }
+
+    /// The normalized name with id `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when `id` is out of range or its block is damaged.
+    pub fn name(&self, id: u32) -> Result<String> {
+        let nb = self.decode_name_block(id)?;
+        let i = (id - nb.index * self.name_table.per_block) as usize;
+        nb.keys
+            .get(i)
+            .map(|k| name::from_reversed_key(k))
+            .ok_or(Error::corrupt("NAME_TABLE", "short block"))
+    }
+
+    pub(crate) fn names_per_block(&self) -> u32 {
+        self.name_table.per_block
+    }
+
+    /// The id of a normalized name, if the archive has it as an owner.
+    pub fn name_id(&self, normalized: &str) -> Option<u32> {
+        self.names_rev
+            .get(name::reversed_key(normalized))
+            .and_then(|v| u32::try_from(v).ok())
+    }
+
+    /// The source labels of source set `set`.
+    pub(crate) fn source_set(&self, set: u32) -> &[u16] {
+        self.source_sets
+            .get(set as usize)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn source_label(&self, id: u16) -> &str {
+        self.sources
+            .get(usize::from(id))
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+
+    /// Builds entry `i` of a decoded block.
+    pub(crate) fn entry_of(&self, block: &Block, i: usize, rrname: String) -> Entry {
+        let rrtype = block.types.get(i).copied().unwrap_or(0);
+        let set = block.sets.get(i).copied().unwrap_or(0);
+        let bw = block.bailiwick.get(i).copied().unwrap_or(0);
+        Entry {
+            rrname,
+            rrtype,
+            rdata: record::decode_rdata(rrtype, block.rdata_bytes(i)),
+            time_first: block.time_first.get(i).copied().unwrap_or(0),
+            time_last: block.time_last.get(i).copied().unwrap_or(0),
+            count: block.count.get(i).copied().flatten(),
+            sources: self
+                .source_set(set)
+                .iter()
+                .map(|&s| self.source_label(s).to_string())
+                .collect(),
+            bailiwick: bw
+                .checked_sub(1)
+                .and_then(|j| block.dict.get(j as usize))
+                .cloned(),
+        }
+    }
+
+    /// Reads the posting list a pointer refers to.
+    pub(crate) fn posting(&self, ptr: u64) -> Result<roaring::RoaringBitmap> {
+        if ptr & POSTING_INLINE != 0 {
+            let rid = (ptr & u64::from(u32::MAX)) as u32;
+            if rid >= self.record_count {
+                return Err(Error::corrupt("POSTINGS", "inline record id out of range"));
+            }
+            let mut bm = roaring::RoaringBitmap::new();
+            bm.insert(rid);
+            return Ok(bm);
+        }
+        let len_bytes = self
+            .postings
+            .slice(ptr, 4)
+            .ok_or(Error::corrupt("POSTINGS", "pointer out of bounds"))?;
+        let len = read_u32(&len_bytes, 0, "POSTINGS")?;
+        let body = self
+            .postings
+            .slice(ptr + 4, u64::from(len))
+            .ok_or(Error::corrupt("POSTINGS", "posting list past the end"))?;
+        let bm = roaring::RoaringBitmap::deserialize_from(&body[..])
+            .map_err(|e| Error::corrupt("POSTINGS", format!("bad roaring bitmap: {e}")))?;
+        if bm.max().is_some_and(|m| m >= self.record_count) {
+            return Err(Error::corrupt("POSTINGS", "record id out of range"));
+        }
+        Ok(bm)
+    }
+
+    /// Checks every checksum and every cross-reference: the whole-file and
+    /// per-section CRCs, every record block (decoded and checked against
+    /// its index entry and the name records), every name (against both
+    /// name indexes), every address table and posting list, and the
+    /// rdata-name index against the records.
+    ///
+    /// Reads the whole file; O(n) time, memory bounded by one block.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found.
+    pub fn verify(&self) -> Result<()> {
+        // 1. Whole-file checksum over every byte before the footer.
+        let body_len = self.whole.len() - FOOTER_LEN;
+        let computed = crc32c::crc32c(self.whole.get(..body_len).unwrap_or_default());
+        if computed != self.footer.file_crc {
+            return Err(Error::ChecksumMismatch {
+                what: "whole file".into(),
+                expected: self.footer.file_crc,
+                computed,
+            });
+        }
+        // 2. Per-section checksums.
+        for e in &self.table {
+            let bytes = self
+                .whole
+                .slice(e.offset, e.length)
+                .ok_or(Error::corrupt("section table", "out of bounds"))?;
+            let computed = crc32c::crc32c(&bytes);
+            if computed != e.crc {
+                return Err(Error::ChecksumMismatch {
+                    what: format!(
+                        "section {}",
+                        Kind::from_u16(e.kind)
+                            .map_or_else(|| e.kind.to_string(), |k| k.name().to_string())
+                    ),
+                    expected: e.crc,
+                    computed,
+                });
+            }
+        }
+        crate::verify::deep(self)
+    }
+}
+
+/// Reads the `i`th little-endian u32 of a slice.
+pub(crate) fn read_u32(b: &[u8], i: usize, what: &'static str) -> Result<u32> {
+    let s = i
+        .checked_mul(4)
+        .and_then(|p| b.get(p..p + 4))
+        .ok_or(Error::corrupt(what, "index out of range"))?;
+    Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Reads the `i`th little-endian u64 of a slice.
+pub(crate) fn read_u64(b: &[u8], i: usize, what: &'static str) -> Result<u64> {
+    let s = i
+        .checked_mul(8)
+        .and_then(|p| b.get(p..p + 8))
+        .ok_or(Error::corrupt(what, "index out of range"))?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Ok(u64::from_le_bytes(a))
+}
+
+fn parse_sources(b: &[u8]) -> Result<(Vec<String>, Vec<Vec<u16>>)> {
+    let mut r = Reader::new(b, "SOURCES");
+    let n = r.u32()?;
+    if n > 65_536 || n as usize > r.remaining() {
+        return Err(Error::corrupt("SOURCES", "too many sources"));
+    }
+    let mut labels = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        labels.push(record::escape_text(r.len_bytes()?));
+    }
+    let sets = r.varint()?;
+    if sets > r.remaining() as u64 {
+        return Err(Error::corrupt("SOURCES", "too many source sets"));
+    }
+    let mut out = Vec::with_capacity(sets as usize);
+    for _ in 0..sets {
+        let k = r.varint()?;
+        if k > r.remaining() as u64 {
+            return Err(Error::corrupt("SOURCES", "source set too large"));
+        }
+        let mut set = Vec::with_capacity(k as usize);
+        for _ in 0..k {
+            let id = r.varint()?;
+            if id >= u64::from(n) {
+                return Err(Error::corrupt("SOURCES", "source id out of range"));
+            }
+            set.push(id as u16);
+        }
+        // Entries list their sources sorted by label.
+        set.sort_by(|&a, &b| labels.get(usize::from(a)).cmp(&labels.get(usize::from(b))));
+        out.push(set);
+    }
+    if r.remaining() != 0 {
+        return Err(Error::corrupt("SOURCES", "trailing bytes"));
+    }
+    Ok((labels, out))
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Archive>();
+}
+
+pub(crate) use format::IPV4_ENTRY_LEN as V4_LEN;
+pub(crate) use format::IPV6_ENTRY_LEN as V6_LEN;

@@ -1,0 +1,269 @@
+//! Domain names: normalization and the index key encodings.
+//!
+//! A *normalized* name is the RFC 1035 presentation form, lower-cased, with
+//! no trailing dot, in which every octet outside `0x21..=0x7e` and the two
+//! octets `.` and `\` inside a label are written as escapes (`\ddd`, `\.`,
+//! `\\`). A normalized name is therefore printable ASCII, safe to show on a
+//! terminal, and splits into labels at every unescaped `.`. The root is the
+//! single character `.`.
+//!
+//! The *reversed key* of a name, used by the name and rdata-name indexes,
+//! is its labels in reverse order, each followed by `.`:
+//! `www.example.com` has the key `com.example.www.`. Because every label
+//! is terminated, the names at or below `example.com` are exactly the keys
+//! that start with `com.example.`, so a subtree is one key range. The root
+//! has the empty key.
+
+use crate::error::{Error, Result};
+
+/// The longest normalized name accepted, in bytes. A wire name is at most
+/// 255 octets; escaping can grow each octet to four characters.
+pub const MAX_NAME_LEN: usize = 1024;
+
+/// Splits a presentation name into raw label octets, honouring `\ddd` and
+/// `\X` escapes. The root (`""` or `"."`) has no labels.
+fn parse_labels(input: &str) -> Result<Vec<Vec<u8>>> {
+    let bytes = input.as_bytes();
+    let mut labels = Vec::new();
+    let mut label = Vec::new();
+    let mut i = 0;
+    if bytes == b"." || bytes.is_empty() {
+        return Ok(labels);
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\\' => {
+                let rest = &bytes[i + 1..];
+                if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
+                    let v = u32::from(rest[0] - b'0') * 100
+                        + u32::from(rest[1] - b'0') * 10
+                        + u32::from(rest[2] - b'0');
+                    let v = u8::try_from(v)
+                        .map_err(|_| Error::InvalidName(format!("escape \\{v} is above 255")))?;
+                    label.push(v);
+                    i += 4;
+                } else if let Some(&c) = rest.first() {
+                    label.push(c);
+                    i += 2;
+                } else {
+                    return Err(Error::InvalidName("name ends with a lone backslash".into()));
+                }
+            }
+            b'.' => {
+                if label.is_empty() {
+                    return Err(Error::InvalidName("empty label".into()));
+                }
+                labels.push(std::mem::take(&mut label));
+                i += 1;
+            }
+            _ => {
+                label.push(b);
+                i += 1;
+            }
+        }
+    }
+    if !label.is_empty() {
+        labels.push(label);
+    }
+    Ok(labels)
+}
+
+/// Appends one label in normalized presentation form.
+fn push_label(out: &mut String, label: &[u8]) {
+    for &b in label {
+        let b = b.to_ascii_lowercase();
+        match b {
+            b'.' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x21..=0x7e => out.push(char::from(b)),
+            _ => {
+                out.push('\\');
+                out.push(char::from(b'0' + b / 100));
+                out.push(char::from(b'0' + (b / 10) % 10));
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+}
+
+/// Normalizes a domain name given in presentation form (as providers and
+/// COF write it): lower-case, no trailing dot, escapes made canonical.
+///
+/// Raw bytes that are not printable ASCII (including UTF-8 U-labels) are
+/// kept as `\ddd` escapes, never dropped; converting U-labels to punycode is
+/// the caller's choice, made before this.
+///
+/// # Errors
+///
+/// [`Error::InvalidName`] for an empty label (`a..b`), a bad escape, or a
+/// name longer than [`MAX_NAME_LEN`] once normalized.
+pub fn normalize(input: &str) -> Result<String> {
+    let trimmed = input.trim();
+    // A trailing unescaped dot marks an absolute name; drop it. An escaped
+    // dot (`\.`) at the end is part of the last label and stays.
+    let body = strip_trailing_dot(trimmed);
+    let labels = parse_labels(body)?;
+    if labels.is_empty() {
+        return Ok(".".to_string());
+    }
+    let mut out = String::with_capacity(body.len());
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_label(&mut out, label);
+    }
+    if out.len() > MAX_NAME_LEN {
+        return Err(Error::InvalidName(format!(
+            "name is {} bytes long, more than {MAX_NAME_LEN}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Normalizes a name given as raw wire labels (as a DNS decoder yields
+/// them), keeping every octet.
+///
+/// # Errors
+///
+/// [`Error::InvalidName`] for an empty label or an over-long result.
+pub fn from_labels<'a, I>(labels: I) -> Result<String>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut out = String::new();
+    for label in labels {
+        if label.is_empty() {
+            continue; // the root label terminates a wire name
+        }
+        if !out.is_empty() {
+            out.push('.');
+        }
+        push_label(&mut out, label);
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    if out.len() > MAX_NAME_LEN {
+        return Err(Error::InvalidName(format!(
+            "name is {} bytes long, more than {MAX_NAME_LEN}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+fn strip_trailing_dot(s: &str) -> &str {
+    let Some(body) = s.strip_suffix('.') else {
+        return s;
+    };
+    // Count the backslashes before the final dot: an odd number escapes it.
+    let backslashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
+    if backslashes % 2 == 1 {
+        s
+    } else {
+        body
+    }
+}
+
+/// Splits a *normalized* name into its labels, still in presentation form.
+/// The root has no labels.
+pub fn labels(name: &str) -> Vec<&str> {
+    if name == "." || name.is_empty() {
+        return Vec::new();
+    }
+    let bytes = name.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'.' => {
+                out.push(&name[start..i]);
+                start = i + 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push(&name[start.min(name.len())..]);
+    out
+}
+
+/// The reversed key of a *normalized* name (see the module docs).
+pub fn reversed_key(name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(name.len() + 1);
+    for label in labels(name).iter().rev() {
+        key.extend_from_slice(label.as_bytes());
+        key.push(b'.');
+    }
+    key
+}
+
+/// The normalized name of a reversed key; the inverse of [`reversed_key`].
+pub fn from_reversed_key(key: &[u8]) -> String {
+    let text = String::from_utf8_lossy(key);
+    let body = text.strip_suffix('.').unwrap_or(&text);
+    if body.is_empty() {
+        return ".".to_string();
+    }
+    let mut labels = labels(body);
+    labels.reverse();
+    labels.join(".")
+}
+
+/// Whether `name` is `zone` or below it (both normalized).
+pub fn is_subdomain(name: &str, zone: &str) -> bool {
+    if zone == "." {
+        return true;
+    }
+    let (n, z) = (reversed_key(name), reversed_key(zone));
+    n.starts_with(&z)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(normalize("WWW.Example.COM.").unwrap(), "www.example.com");
+        assert_eq!(normalize(".").unwrap(), ".");
+        assert_eq!(normalize("").unwrap(), ".");
+        assert_eq!(normalize("a\\.b.c").unwrap(), "a\\.b.c");
+        assert_eq!(normalize("\\065.com").unwrap(), "a.com");
+        assert_eq!(normalize("a\\032b.com").unwrap(), "a\\032b.com");
+        assert_eq!(normalize("a\u{1b}[31m.com").unwrap(), "a\\027[31m.com");
+        assert_eq!(normalize("bücher.de").unwrap(), "b\\195\\188cher.de");
+        assert_eq!(normalize("a\\..").unwrap(), "a\\.");
+        assert!(normalize("a..b").is_err());
+        assert!(normalize("a\\999.b").is_err());
+        assert!(normalize("a\\").is_err());
+        assert!(normalize(&"a.".repeat(600)).is_err());
+    }
+
+    #[test]
+    fn reversed_keys() {
+        assert_eq!(reversed_key("www.example.com"), b"com.example.www.");
+        assert_eq!(reversed_key("."), b"");
+        assert_eq!(reversed_key("a\\.b.c"), b"c.a\\.b.");
+        for n in ["www.example.com", ".", "a\\.b.c", "x"] {
+            assert_eq!(from_reversed_key(&reversed_key(n)), n);
+        }
+        assert!(is_subdomain("www.example.com", "example.com"));
+        assert!(is_subdomain("example.com", "example.com"));
+        assert!(!is_subdomain("www.example-x.com", "example.com"));
+        assert!(!is_subdomain("xexample.com", "example.com"));
+    }
+
+    #[test]
+    fn wire_labels() {
+        let l: Vec<&[u8]> = vec![b"WWW", b"ex.ample", b"\x00", b""];
+        assert_eq!(from_labels(l).unwrap(), "www.ex\\.ample.\\000");
+    }
+}

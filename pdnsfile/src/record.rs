@@ -1,0 +1,433 @@
+//! The record model: one [`Entry`] per unique (rrname, rrtype, rdata).
+
+use std::cmp::Ordering;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::error::{Error, Result};
+use crate::name;
+use crate::rrtype::known;
+
+/// One passive DNS entry: what a name resolved to, when it was first and
+/// last seen, how often and by whom.
+///
+/// An `Entry` built by [`Entry::new`] or read from an archive is
+/// normalized: `rrname` and `bailiwick` as [`name::normalize`] says, `rdata`
+/// in the canonical presentation of its type (see [`normalize_rdata`]),
+/// `sources` sorted and without duplicates.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    /// The owner name, normalized.
+    pub rrname: String,
+    /// The type number.
+    pub rrtype: u16,
+    /// The record data in canonical presentation form.
+    pub rdata: String,
+    /// First time seen, Unix seconds UTC.
+    pub time_first: u64,
+    /// Last time seen, Unix seconds UTC; never before `time_first`.
+    pub time_last: u64,
+    /// How many times it was seen; `None` when the source did not say,
+    /// which is different from once.
+    pub count: Option<u64>,
+    /// Labels of the sources that saw it, sorted, no duplicates.
+    pub sources: Vec<String>,
+    /// The zone of the server that gave the answer, normalized, if known.
+    pub bailiwick: Option<String>,
+}
+
+impl Entry {
+    /// Builds a normalized entry from presentation strings.
+    ///
+    /// `time_first` and `time_last` are swapped if given in the wrong
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidName`] or [`Error::InvalidRdata`] when the name or
+    /// rdata cannot be normalized.
+    pub fn new(
+        rrname: &str,
+        rrtype: u16,
+        rdata: &str,
+        time_first: u64,
+        time_last: u64,
+        count: Option<u64>,
+    ) -> Result<Entry> {
+        let (time_first, time_last) = if time_first <= time_last {
+            (time_first, time_last)
+        } else {
+            (time_last, time_first)
+        };
+        Ok(Entry {
+            rrname: name::normalize(rrname)?,
+            rrtype,
+            rdata: normalize_rdata(rrtype, rdata)?,
+            time_first,
+            time_last,
+            count,
+            sources: Vec::new(),
+            bailiwick: None,
+        })
+    }
+
+    /// Adds a source label, keeping `sources` sorted and unique.
+    pub fn add_source(&mut self, label: &str) {
+        if let Err(i) = self.sources.binary_search_by(|s| s.as_str().cmp(label)) {
+            self.sources.insert(i, label.to_string());
+        }
+    }
+
+    /// Compares the keys of two entries in archive order (see
+    /// [`compare_keys`]). Entries must reach a [`crate::Writer`] in this
+    /// order.
+    pub fn cmp_key(&self, other: &Entry) -> Ordering {
+        compare_keys(
+            (&self.rrname, self.rrtype, &self.rdata),
+            (&other.rrname, other.rrtype, &other.rdata),
+        )
+    }
+
+    /// Whether two entries share (rrname, rrtype, rdata).
+    pub fn same_key(&self, other: &Entry) -> bool {
+        self.rrtype == other.rrtype && self.rrname == other.rrname && self.rdata == other.rdata
+    }
+
+    /// Folds `other` (same key) into `self`: min first, max last, sum
+    /// count, union sources; a known bailiwick wins over an unknown one.
+    ///
+    /// Counts: unknown plus unknown stays unknown; unknown plus a known
+    /// count is that count (what was counted); sums saturate.
+    pub fn merge(&mut self, other: &Entry) {
+        self.time_first = self.time_first.min(other.time_first);
+        self.time_last = self.time_last.max(other.time_last);
+        self.count = merge_count(self.count, other.count);
+        for s in &other.sources {
+            self.add_source(s);
+        }
+        if self.bailiwick.is_none() {
+            self.bailiwick.clone_from(&other.bailiwick);
+        } else if let (Some(a), Some(b)) = (&self.bailiwick, &other.bailiwick) {
+            // Keep the choice independent of merge order.
+            if b < a {
+                self.bailiwick = Some(b.clone());
+            }
+        }
+    }
+}
+
+/// The aggregation of two counts (see [`Entry::merge`]).
+pub fn merge_count(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(x),
+        (Some(x), Some(y)) => Some(x.saturating_add(y)),
+    }
+}
+
+/// Orders (rrname, rrtype, rdata) triples as an archive stores them: by
+/// reversed name key, then type number, then the stored rdata bytes (for A
+/// and AAAA the address, numerically; otherwise the presentation text).
+pub fn compare_keys(a: (&str, u16, &str), b: (&str, u16, &str)) -> Ordering {
+    compare_names(a.0, b.0)
+        .then(a.1.cmp(&b.1))
+        .then_with(|| compare_rdata(a.1, a.2, b.2))
+}
+
+/// Orders normalized names by their reversed keys without allocating.
+pub fn compare_names(a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let la = name::labels(a);
+    let lb = name::labels(b);
+    let mut ia = la.iter().rev();
+    let mut ib = lb.iter().rev();
+    loop {
+        match (ia.next(), ib.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                // Each label is followed by '.' in the key, so compare the
+                // label bytes with '.' appended.
+                let o = x
+                    .bytes()
+                    .chain(std::iter::once(b'.'))
+                    .cmp(y.bytes().chain(std::iter::once(b'.')));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+/// Orders two rdata values of one type by their stored bytes.
+pub fn compare_rdata(rrtype: u16, a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    match rrtype {
+        known::A | known::AAAA => encode_rdata(rrtype, a).cmp(&encode_rdata(rrtype, b)),
+        _ => a.as_bytes().cmp(b.as_bytes()),
+    }
+}
+
+/// The stored bytes of a normalized rdata: 4 octets for A, 16 for AAAA,
+/// the presentation text for every other type (and for an A or AAAA value
+/// that is not an address, which only a hand-made entry can hold).
+pub fn encode_rdata(rrtype: u16, rdata: &str) -> Vec<u8> {
+    match rrtype {
+        known::A => match rdata.parse::<Ipv4Addr>() {
+            Ok(a) => a.octets().to_vec(),
+            Err(_) => rdata.as_bytes().to_vec(),
+        },
+        known::AAAA => match rdata.parse::<Ipv6Addr>() {
+            Ok(a) => a.octets().to_vec(),
+            Err(_) => rdata.as_bytes().to_vec(),
+        },
+        _ => rdata.as_bytes().to_vec(),
+    }
+}
+
+/// The presentation of stored rdata bytes; the inverse of
+/// [`encode_rdata`].
+pub fn decode_rdata(rrtype: u16, bytes: &[u8]) -> String {
+    match (rrtype, bytes.len()) {
+        (known::A, 4) => {
+            let mut o = [0u8; 4];
+            o.copy_from_slice(bytes);
+            Ipv4Addr::from(o).to_string()
+        }
+        (known::AAAA, 16) => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(bytes);
+            Ipv6Addr::from(o).to_string()
+        }
+        _ => escape_text(bytes),
+    }
+}
+
+/// Escapes every octet outside printable ASCII as `\ddd`, so the result
+/// can be printed on a terminal. Printable text passes unchanged.
+pub fn escape_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..=0x7e).contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('\\');
+            out.push(char::from(b'0' + b / 100));
+            out.push(char::from(b'0' + (b / 10) % 10));
+            out.push(char::from(b'0' + b % 10));
+        }
+    }
+    out
+}
+
+/// [`escape_text`] for a string: printable ASCII passes unchanged.
+pub fn escape_text_str(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        s.to_string()
+    } else {
+        escape_text(s.as_bytes())
+    }
+}
+
+/// The types whose rdata holds domain names, and where: returns the names
+/// in a normalized rdata (the targets indexed by the rdata-name index).
+pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
+    let fields: Vec<&str> = rdata.split(' ').collect();
+    let pick = |i: usize| fields.get(i).copied().into_iter().collect::<Vec<_>>();
+    match rrtype {
+        // CNAME, NS, PTR, DNAME, MB, MD, MF, MG, MR
+        known::CNAME | known::NS | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9 => {
+            if fields.len() == 1 {
+                pick(0)
+            } else {
+                Vec::new()
+            }
+        }
+        // MX, AFSDB, RT, KX: preference then name
+        known::MX | 18 | 21 | 36 => pick(1),
+        known::SRV => pick(3),
+        known::SOA => {
+            let mut v = pick(0);
+            v.extend(pick(1));
+            v
+        }
+        known::SVCB | known::HTTPS => pick(1),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|n| !n.is_empty() && !n.starts_with('"'))
+    .collect()
+}
+
+/// Normalizes rdata given in presentation form to the canonical form of its
+/// type:
+///
+/// - A, AAAA: the address (AAAA as RFC 5952 text);
+/// - name types (CNAME, NS, PTR, DNAME, ...): the normalized name;
+/// - MX, SRV, SOA, SVCB/HTTPS, AFSDB, RT, KX: numbers kept, names
+///   normalized;
+/// - TXT and SPF: the text as given, with non-printable octets escaped;
+/// - RFC 3597 generic data (`\# 4 0a000001`): lower-case hex, no spaces;
+/// - anything else: runs of white space collapsed to one space, non-printable
+///   octets escaped.
+///
+/// # Errors
+///
+/// [`Error::InvalidRdata`] when an address does not parse, a name field is
+/// not a valid name, or the value is empty.
+pub fn normalize_rdata(rrtype: u16, rdata: &str) -> Result<String> {
+    let bad =
+        |why: &str| Error::InvalidRdata(format!("{}: {why}", crate::rrtype::to_string(rrtype)));
+    let raw = rdata.trim();
+    if raw.starts_with("\\#") {
+        return normalize_generic(raw).ok_or_else(|| bad("bad RFC 3597 generic data"));
+    }
+    match rrtype {
+        known::A => raw
+            .parse::<Ipv4Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| bad("not an IPv4 address")),
+        known::AAAA => raw
+            .parse::<Ipv6Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| bad("not an IPv6 address")),
+        known::CNAME | known::NS | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9 => {
+            if raw.is_empty() {
+                return Err(bad("empty name"));
+            }
+            name::normalize(raw).map_err(|e| bad(&e.to_string()))
+        }
+        known::TXT | known::SPF => {
+            if raw.is_empty() {
+                // An empty TXT string is valid DNS; keep it visible.
+                return Ok("\"\"".to_string());
+            }
+            Ok(escape_utf8(raw))
+        }
+        _ => {
+            let fields: Vec<&str> = raw.split_whitespace().collect();
+            if fields.is_empty() {
+                return Err(bad("empty"));
+            }
+            let name_at: &[usize] = match rrtype {
+                known::MX | 18 | 21 | 36 => &[1],
+                known::SRV => &[3],
+                known::SOA => &[0, 1],
+                known::SVCB | known::HTTPS => &[1],
+                _ => &[],
+            };
+            let mut out = String::with_capacity(raw.len());
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                if name_at.contains(&i) {
+                    let n = name::normalize(f).map_err(|e| bad(&e.to_string()))?;
+                    out.push_str(&n);
+                } else {
+                    out.push_str(&escape_utf8(f));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn escape_utf8(s: &str) -> String {
+    escape_text_str(s)
+}
+
+fn normalize_generic(raw: &str) -> Option<String> {
+    let mut it = raw.split_whitespace();
+    if it.next()? != "\\#" {
+        return None;
+    }
+    let len: usize = it.next()?.parse().ok()?;
+    let hex: String = it.collect::<String>().to_ascii_lowercase();
+    if hex.len() != len * 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(if len == 0 {
+        "\\# 0".to_string()
+    } else {
+        format!("\\# {len} {hex}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rdata_normalization() {
+        let n = |t, s| normalize_rdata(t, s).unwrap();
+        assert_eq!(n(1, " 192.0.2.1 "), "192.0.2.1");
+        assert!(normalize_rdata(1, "192.0.2").is_err());
+        assert_eq!(n(28, "2001:DB8:0:0::1"), "2001:db8::1");
+        assert_eq!(n(5, "WWW.Example.com."), "www.example.com");
+        assert_eq!(n(15, "10   MX.Example.com."), "10 mx.example.com");
+        assert_eq!(
+            n(33, "0 5 5060 SIP.example.com."),
+            "0 5 5060 sip.example.com"
+        );
+        assert_eq!(
+            n(6, "NS1.example.com. Host.example.com. 1 2 3 4 5"),
+            "ns1.example.com host.example.com 1 2 3 4 5"
+        );
+        assert_eq!(n(16, "\"v=spf1 -all\""), "\"v=spf1 -all\"");
+        assert_eq!(n(16, "a\u{1b}b"), "a\\027b");
+        assert_eq!(n(999, "\\# 2 0A 0b"), "\\# 2 0a0b");
+        assert!(normalize_rdata(999, "\\# 3 0a0b").is_err());
+        assert_eq!(n(48, "257 3  8 AwEAAa"), "257 3 8 AwEAAa");
+    }
+
+    #[test]
+    fn rdata_names_found() {
+        assert_eq!(rdata_names(15, "10 mx.example.com"), ["mx.example.com"]);
+        assert_eq!(rdata_names(2, "ns1.example.com"), ["ns1.example.com"]);
+        assert_eq!(rdata_names(6, "a.b c.d 1 2 3 4 5"), ["a.b", "c.d"]);
+        assert!(rdata_names(1, "192.0.2.1").is_empty());
+    }
+
+    #[test]
+    fn key_order() {
+        assert_eq!(
+            compare_names("example.com", "www.example.com"),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_names("example-x.com", "www.example.com"),
+            Ordering::Less
+        );
+        assert_eq!(compare_names(".", "com"), Ordering::Less);
+        assert_eq!(compare_rdata(1, "9.0.0.1", "10.0.0.1"), Ordering::Less);
+        for (a, b) in [("a.b", "a-b.b"), ("x.com", "a.x.com"), ("b.com", "a.b.com")] {
+            assert_eq!(
+                compare_names(a, b),
+                name::reversed_key(a).cmp(&name::reversed_key(b)),
+                "{a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn aggregation() {
+        let mut a = Entry::new("a.com", 1, "192.0.2.1", 10, 20, None).unwrap();
+        a.add_source("x");
+        let mut b = a.clone();
+        b.time_first = 5;
+        b.time_last = 15;
+        b.count = Some(3);
+        b.sources = vec!["w".into(), "x".into()];
+        a.merge(&b);
+        assert_eq!((a.time_first, a.time_last, a.count), (5, 20, Some(3)));
+        assert_eq!(a.sources, ["w", "x"]);
+        assert_eq!(merge_count(None, None), None);
+        assert_eq!(merge_count(Some(u64::MAX), Some(1)), Some(u64::MAX));
+    }
+}

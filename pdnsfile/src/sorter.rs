@@ -1,0 +1,239 @@
+//! A bounded-memory external sort of byte strings.
+//!
+//! Items are buffered until `budget` bytes, sorted, and spilled as a
+//! zstd-compressed run to an anonymous temporary file; `finish` merges the
+//! runs with a heap. Memory stays near the budget whatever the input size.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// Sorts byte strings (lexicographically) within a memory budget.
+pub struct ExternalSorter {
+    buf: Vec<Vec<u8>>,
+    buf_bytes: usize,
+    budget: usize,
+    runs: Vec<File>,
+    tmp_dir: PathBuf,
+    dedup: bool,
+}
+
+/// Per-item overhead counted against the budget (the `Vec` header and
+/// allocator slack), so many tiny items cannot exceed it.
+const ITEM_OVERHEAD: usize = 40;
+
+impl ExternalSorter {
+    /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
+    /// `dedup`, equal items come out once.
+    pub fn new(budget: usize, tmp_dir: PathBuf, dedup: bool) -> ExternalSorter {
+        ExternalSorter {
+            buf: Vec::new(),
+            buf_bytes: 0,
+            budget: budget.max(1 << 16),
+            runs: Vec::new(),
+            tmp_dir,
+            dedup,
+        }
+    }
+
+    /// Adds one item.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors while spilling a run.
+    pub fn push(&mut self, item: Vec<u8>) -> Result<()> {
+        self.buf_bytes += item.len() + ITEM_OVERHEAD;
+        self.buf.push(item);
+        if self.buf_bytes >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.buf.sort_unstable();
+        if self.dedup {
+            self.buf.dedup();
+        }
+        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+        let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
+        let mut enc = zstd::Encoder::new(BufWriter::new(file), 1).map_err(ctx)?;
+        for item in self.buf.drain(..) {
+            let mut len = Vec::with_capacity(5);
+            crate::format::put_varint(&mut len, item.len() as u64);
+            enc.write_all(&len).map_err(ctx)?;
+            enc.write_all(&item).map_err(ctx)?;
+        }
+        let mut file = enc
+            .finish()
+            .map_err(ctx)?
+            .into_inner()
+            .map_err(|e| ctx(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(ctx)?;
+        self.runs.push(file);
+        self.buf_bytes = 0;
+        Ok(())
+    }
+
+    /// Ends input and returns the items in order.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors spilling or reading runs.
+    pub fn finish(mut self) -> Result<SortedIter> {
+        if self.runs.is_empty() {
+            self.buf.sort_unstable();
+            if self.dedup {
+                self.buf.dedup();
+            }
+            return Ok(SortedIter {
+                inner: Inner::Memory(std::mem::take(&mut self.buf).into_iter()),
+                last: None,
+                dedup: self.dedup,
+            });
+        }
+        self.spill()?;
+        let mut readers = Vec::with_capacity(self.runs.len());
+        let mut heap = BinaryHeap::new();
+        for (i, f) in self.runs.drain(..).enumerate() {
+            let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
+            let mut r = RunReader {
+                inner: BufReader::with_capacity(1 << 16, dec),
+            };
+            if let Some(item) = r.next_item()? {
+                heap.push(Reverse((item, i)));
+            }
+            readers.push(r);
+        }
+        Ok(SortedIter {
+            inner: Inner::Runs { readers, heap },
+            last: None,
+            dedup: self.dedup,
+        })
+    }
+}
+
+struct RunReader {
+    inner: BufReader<zstd::Decoder<'static, BufReader<File>>>,
+}
+
+impl RunReader {
+    fn next_item(&mut self) -> Result<Option<Vec<u8>>> {
+        let ctx = |e| Error::io("reading a sort run", e);
+        let mut len: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let mut b = [0u8; 1];
+            match self.inner.read(&mut b) {
+                Ok(0) if shift == 0 => return Ok(None),
+                Ok(0) => {
+                    return Err(ctx(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "sort run ends inside an item",
+                    )))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ctx(e)),
+            }
+            len |= u64::from(b[0] & 0x7f) << shift;
+            shift += 7;
+            if b[0] & 0x80 == 0 {
+                break;
+            }
+            if shift > 63 {
+                return Err(Error::corrupt("sort run", "bad length"));
+            }
+        }
+        let len = usize::try_from(len).map_err(|_| Error::corrupt("sort run", "bad length"))?;
+        let mut item = vec![0u8; len];
+        self.inner.read_exact(&mut item).map_err(ctx)?;
+        Ok(Some(item))
+    }
+}
+
+enum Inner {
+    Memory(std::vec::IntoIter<Vec<u8>>),
+    Runs {
+        readers: Vec<RunReader>,
+        heap: BinaryHeap<Reverse<(Vec<u8>, usize)>>,
+    },
+}
+
+/// The sorted output of an [`ExternalSorter`].
+pub struct SortedIter {
+    inner: Inner,
+    last: Option<Vec<u8>>,
+    dedup: bool,
+}
+
+impl SortedIter {
+    fn next_raw(&mut self) -> Result<Option<Vec<u8>>> {
+        match &mut self.inner {
+            Inner::Memory(it) => Ok(it.next()),
+            Inner::Runs { readers, heap } => {
+                let Some(Reverse((item, i))) = heap.pop() else {
+                    return Ok(None);
+                };
+                if let Some(r) = readers.get_mut(i) {
+                    if let Some(next) = r.next_item()? {
+                        heap.push(Reverse((next, i)));
+                    }
+                }
+                Ok(Some(item))
+            }
+        }
+    }
+}
+
+impl Iterator for SortedIter {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_raw() {
+                Err(e) => return Some(Err(e)),
+                Ok(None) => return None,
+                Ok(Some(item)) => {
+                    if self.dedup && self.last.as_ref() == Some(&item) {
+                        continue;
+                    }
+                    if self.dedup {
+                        self.last = Some(item.clone());
+                    }
+                    return Some(Ok(item));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = ExternalSorter::new(1, dir.path().to_path_buf(), true);
+        let mut expect = Vec::new();
+        for i in 0..100_000u32 {
+            let v = (i.wrapping_mul(2_654_435_761) % 50_000)
+                .to_be_bytes()
+                .to_vec();
+            expect.push(v.clone());
+            s.push(v).unwrap();
+        }
+        expect.sort();
+        expect.dedup();
+        let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(got, expect);
+    }
+}

@@ -1,0 +1,848 @@
+//! The streaming archive writer.
+//!
+//! Entries arrive in key order ([`crate::record::compare_keys`]). Record
+//! blocks go straight to the output; the other sections are built on the
+//! side in anonymous temporary files (and, for the indexes that need a
+//! different order, in bounded external sorts) and copied after the
+//! blocks by [`Writer::finish`]. Memory stays bounded by the sort budget
+//! whatever the number of entries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::format::{
+    self, put_len_bytes, put_varint, Kind, SectionEntry, FOOTER_LEN, POSTING_INLINE,
+    SECTION_REQUIRED,
+};
+use crate::meta::{HistogramBuilder, InputFile, Meta};
+use crate::name;
+use crate::record::{self, Entry};
+use crate::rrtype::{self, known};
+use crate::sorter::ExternalSorter;
+
+/// How a [`Writer`] lays out an archive.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Target uncompressed size of a record block in bytes. Smaller blocks
+    /// make point lookups faster and the file larger.
+    pub block_size: usize,
+    /// Names per name-table block.
+    pub names_per_block: u32,
+    /// zstd compression level for blocks.
+    pub zstd_level: i32,
+    /// Memory budget in bytes for the side indexes' external sorts.
+    pub memory: usize,
+    /// Folder for temporary files; the system's when `None`.
+    pub tmp_dir: Option<PathBuf>,
+    /// Written to META as `created_by`.
+    pub created_by: String,
+    /// Written to META as `build_time`; leave 0 for byte-identical output
+    /// from identical input.
+    pub build_time: u64,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            block_size: 16 * 1024,
+            names_per_block: 64,
+            zstd_level: 9,
+            memory: 256 << 20,
+            tmp_dir: None,
+            created_by: format!("pdnsfile {}", env!("CARGO_PKG_VERSION")),
+            build_time: 0,
+        }
+    }
+}
+
+/// A temporary file that one section is built in.
+struct Spool {
+    file: BufWriter<File>,
+    len: u64,
+}
+
+impl Spool {
+    fn new(dir: &PathBuf) -> Result<Spool> {
+        let f = tempfile::tempfile_in(dir)
+            .map_err(|e| Error::io(format!("{}: creating a temporary file", dir.display()), e))?;
+        Ok(Spool {
+            file: BufWriter::with_capacity(1 << 16, f),
+            len: 0,
+        })
+    }
+
+    fn write(&mut self, b: &[u8]) -> Result<()> {
+        self.file
+            .write_all(b)
+            .map_err(|e| Error::io("writing a temporary file", e))?;
+        self.len += b.len() as u64;
+        Ok(())
+    }
+
+    fn into_reader(self) -> Result<(BufReader<File>, u64)> {
+        let ctx = |e| Error::io("reading back a temporary file", e);
+        let mut f = self.file.into_inner().map_err(|e| ctx(e.into_error()))?;
+        f.seek(SeekFrom::Start(0)).map_err(ctx)?;
+        Ok((BufReader::with_capacity(1 << 16, f), self.len))
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Counts bytes and keeps the whole-file and current-section CRCs.
+struct Out<W> {
+    inner: W,
+    pos: u64,
+    file_crc: u32,
+    section_crc: u32,
+}
+
+impl<W: Write> Out<W> {
+    fn write(&mut self, b: &[u8]) -> Result<()> {
+        self.inner
+            .write_all(b)
+            .map_err(|e| Error::io("writing the archive", e))?;
+        self.pos += b.len() as u64;
+        self.file_crc = crc32c::crc32c_append(self.file_crc, b);
+        self.section_crc = crc32c::crc32c_append(self.section_crc, b);
+        Ok(())
+    }
+
+    fn pad(&mut self) -> Result<()> {
+        let pad = (8 - (self.pos % 8) as usize) % 8;
+        self.write(&[0u8; 8][..pad])
+    }
+}
+
+/// Columns of the record block being filled.
+#[derive(Default)]
+struct BlockBuilder {
+    n: u32,
+    first_record: u32,
+    first_name: u32,
+    prev_name: u32,
+    name_delta: Vec<u8>,
+    rrtype: Vec<u8>,
+    rdata_len: Vec<u8>,
+    rdata: Vec<u8>,
+    time_first: Vec<u64>,
+    duration: Vec<u8>,
+    count: Vec<u8>,
+    sources: Vec<u8>,
+    bailiwick: Vec<u8>,
+    bailiwick_dict: Vec<String>,
+    min_first: u64,
+    max_first: u64,
+    min_last: u64,
+    max_last: u64,
+}
+
+impl BlockBuilder {
+    fn approx_len(&self) -> usize {
+        self.name_delta.len()
+            + self.rrtype.len()
+            + self.rdata_len.len()
+            + self.rdata.len()
+            + self.time_first.len() * 4
+            + self.duration.len()
+            + self.count.len()
+            + self.sources.len()
+            + self.bailiwick.len()
+    }
+
+    /// Serializes the block (see the spec, "Record block").
+    fn serialize(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.approx_len() + 64);
+        put_varint(&mut out, u64::from(self.n));
+        put_varint(&mut out, u64::from(self.first_name));
+        put_varint(&mut out, self.min_first);
+        out.extend_from_slice(&self.name_delta);
+        out.extend_from_slice(&self.rrtype);
+        out.extend_from_slice(&self.rdata_len);
+        out.extend_from_slice(&self.rdata);
+        for &t in &self.time_first {
+            put_varint(&mut out, t - self.min_first);
+        }
+        out.extend_from_slice(&self.duration);
+        out.extend_from_slice(&self.count);
+        out.extend_from_slice(&self.sources);
+        out.extend_from_slice(&self.bailiwick);
+        put_varint(&mut out, self.bailiwick_dict.len() as u64);
+        for b in &self.bailiwick_dict {
+            put_len_bytes(&mut out, b.as_bytes());
+        }
+        out
+    }
+}
+
+/// Writes an archive from entries given in key order.
+///
+/// ```no_run
+/// # fn main() -> pdnsfile::Result<()> {
+/// use pdnsfile::{Entry, Writer, WriterOptions};
+/// let file = std::fs::File::create("out.pdns").unwrap();
+/// let mut w = Writer::new(std::io::BufWriter::new(file), WriterOptions::default())?;
+/// let mut e = Entry::new("www.example.com", 1, "192.0.2.1", 1_700_000_000, 1_700_000_100, Some(3))?;
+/// e.add_source("pcap:sensor1");
+/// w.add(&e)?;
+/// w.finish()?;
+/// # Ok(()) }
+/// ```
+pub struct Writer<W: Write> {
+    out: Out<W>,
+    opts: WriterOptions,
+    tmp: PathBuf,
+    pending: Option<Entry>,
+    block: BlockBuilder,
+    block_index: Spool,
+    blocks_len: u64,
+    block_count: u64,
+    record_count: u64,
+    // Names.
+    current_name: Option<String>,
+    name_count: u32,
+    name_records: Spool,
+    names_rev: fst::MapBuilder<Spool>,
+    names_fwd: ExternalSorter,
+    name_table: Spool,
+    name_table_offsets: Vec<u64>,
+    name_block: Vec<u8>,
+    name_block_prev: Vec<u8>,
+    // Postings.
+    ips: ExternalSorter,
+    rdata_names: ExternalSorter,
+    // Sources.
+    source_ids: HashMap<String, u16>,
+    source_labels: Vec<String>,
+    set_ids: HashMap<Vec<u16>, u32>,
+    sets: Vec<Vec<u16>>,
+    // Statistics.
+    by_type: BTreeMap<u16, u64>,
+    by_source: BTreeMap<u16, u64>,
+    histogram: HistogramBuilder,
+    time_first: Option<u64>,
+    time_last: Option<u64>,
+    inputs: Vec<InputFile>,
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts an archive on `out` (writing the header at once).
+    ///
+    /// # Errors
+    ///
+    /// I/O errors writing the header or creating temporary files.
+    pub fn new(out: W, opts: WriterOptions) -> Result<Writer<W>> {
+        let tmp = opts.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        // Each of the three sorts gets a share of the budget.
+        let share = opts.memory / 3;
+        let mut out = Out {
+            inner: out,
+            pos: 0,
+            file_crc: 0,
+            section_crc: 0,
+        };
+        out.write(&format::header_bytes(0, 0))?;
+        // BLOCKS, streamed next, starts its CRC here.
+        out.section_crc = 0;
+        let names_rev = fst::MapBuilder::new(Spool::new(&tmp)?)
+            .map_err(|e| Error::io("starting the name index", io::Error::other(e)))?;
+        Ok(Writer {
+            out,
+            block: BlockBuilder::default(),
+            block_index: Spool::new(&tmp)?,
+            blocks_len: 0,
+            block_count: 0,
+            record_count: 0,
+            current_name: None,
+            name_count: 0,
+            name_records: Spool::new(&tmp)?,
+            names_rev,
+            names_fwd: ExternalSorter::new(share, tmp.clone(), false),
+            name_table: Spool::new(&tmp)?,
+            name_table_offsets: Vec::new(),
+            name_block: Vec::new(),
+            name_block_prev: Vec::new(),
+            ips: ExternalSorter::new(share, tmp.clone(), false),
+            rdata_names: ExternalSorter::new(share, tmp.clone(), false),
+            source_ids: HashMap::new(),
+            source_labels: Vec::new(),
+            set_ids: HashMap::new(),
+            sets: Vec::new(),
+            by_type: BTreeMap::new(),
+            by_source: BTreeMap::new(),
+            histogram: HistogramBuilder::default(),
+            time_first: None,
+            time_last: None,
+            inputs: Vec::new(),
+            pending: None,
+            tmp,
+            opts,
+        })
+    }
+
+    /// Records an input file in META (for idempotent reruns).
+    pub fn add_input(&mut self, input: InputFile) {
+        self.inputs.push(input);
+    }
+
+    /// Adds an entry. Entries must come in key order; an entry with the
+    /// same key as the previous one is merged into it.
+    ///
+    /// The entry should be normalized ([`Entry::new`] does it); its fields
+    /// are stored as given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyOutOfOrder`] when the entry sorts before the previous
+    /// one; [`Error::Limit`] past 2^32 - 1 entries or 65535 sources; I/O
+    /// errors.
+    pub fn add(&mut self, entry: &Entry) -> Result<()> {
+        if let Some(p) = &mut self.pending {
+            match p.cmp_key(entry) {
+                std::cmp::Ordering::Equal => {
+                    p.merge(entry);
+                    return Ok(());
+                }
+                std::cmp::Ordering::Greater => {
+                    return Err(Error::KeyOutOfOrder {
+                        previous: format!(
+                            "{} {} {}",
+                            p.rrname,
+                            rrtype::to_string(p.rrtype),
+                            p.rdata
+                        ),
+                        got: format!(
+                            "{} {} {}",
+                            entry.rrname,
+                            rrtype::to_string(entry.rrtype),
+                            entry.rdata
+                        ),
+                    });
+                }
+                std::cmp::Ordering::Less => {}
+            }
+        }
+        if let Some(p) = self.pending.replace(entry.clone()) {
+            self.write_entry(&p)?;
+        }
+        Ok(())
+    }
+
+    fn source_set(&mut self, sources: &[String]) -> Result<u32> {
+        let mut ids = Vec::with_capacity(sources.len());
+        for s in sources {
+            let id = match self.source_ids.get(s) {
+                Some(&id) => id,
+                None => {
+                    let id = u16::try_from(self.source_labels.len())
+                        .map_err(|_| Error::Limit("more than 65535 distinct sources".into()))?;
+                    self.source_ids.insert(s.clone(), id);
+                    self.source_labels.push(s.clone());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in &ids {
+            *self.by_source.entry(id).or_default() += 1;
+        }
+        if let Some(&set) = self.set_ids.get(&ids) {
+            return Ok(set);
+        }
+        let set = u32::try_from(self.sets.len())
+            .map_err(|_| Error::Limit("too many distinct source sets".into()))?;
+        self.set_ids.insert(ids.clone(), set);
+        self.sets.push(ids);
+        Ok(set)
+    }
+
+    fn write_entry(&mut self, e: &Entry) -> Result<()> {
+        let rid = u32::try_from(self.record_count)
+            .ok()
+            .filter(|&r| r != u32::MAX)
+            .ok_or_else(|| Error::Limit("more than 2^32 - 2 entries in one archive".into()))?;
+        // A new owner name gets the next id.
+        if self.current_name.as_deref() != Some(e.rrname.as_str()) {
+            self.start_name(&e.rrname, rid)?;
+        }
+        let name_id = self.name_count - 1;
+        if self.block.n == 0 {
+            self.block.first_record = rid;
+            self.block.first_name = name_id;
+            self.block.prev_name = name_id;
+            self.block.min_first = e.time_first;
+            self.block.max_first = e.time_first;
+            self.block.min_last = e.time_last;
+            self.block.max_last = e.time_last;
+        }
+        let b = &mut self.block;
+        put_varint(&mut b.name_delta, u64::from(name_id - b.prev_name));
+        b.prev_name = name_id;
+        put_varint(&mut b.rrtype, u64::from(e.rrtype));
+        let rdata = record::encode_rdata(e.rrtype, &e.rdata);
+        put_varint(&mut b.rdata_len, rdata.len() as u64);
+        b.rdata.extend_from_slice(&rdata);
+        b.time_first.push(e.time_first);
+        put_varint(&mut b.duration, e.time_last.saturating_sub(e.time_first));
+        put_varint(&mut b.count, e.count.map_or(0, |c| c.saturating_add(1)));
+        b.min_first = b.min_first.min(e.time_first);
+        b.max_first = b.max_first.max(e.time_first);
+        b.min_last = b.min_last.min(e.time_last);
+        b.max_last = b.max_last.max(e.time_last);
+        let bw = match &e.bailiwick {
+            None => 0,
+            Some(z) => match b.bailiwick_dict.iter().position(|d| d == z) {
+                Some(i) => i + 1,
+                None => {
+                    b.bailiwick_dict.push(z.clone());
+                    b.bailiwick_dict.len()
+                }
+            },
+        };
+        put_varint(&mut b.bailiwick, bw as u64);
+        b.n += 1;
+        let set = self.source_set(&e.sources)?;
+        put_varint(&mut self.block.sources, u64::from(set));
+
+        // Postings.
+        match rdata.len() {
+            4 if e.rrtype == known::A => {
+                let mut k = Vec::with_capacity(9);
+                k.push(4);
+                k.extend_from_slice(&rdata);
+                k.extend_from_slice(&rid.to_be_bytes());
+                self.ips.push(k)?;
+            }
+            16 if e.rrtype == known::AAAA => {
+                let mut k = Vec::with_capacity(21);
+                k.push(6);
+                k.extend_from_slice(&rdata);
+                k.extend_from_slice(&rid.to_be_bytes());
+                self.ips.push(k)?;
+            }
+            _ => {}
+        }
+        for target in record::rdata_names(e.rrtype, &e.rdata) {
+            let mut k = name::reversed_key(target);
+            k.push(0);
+            k.extend_from_slice(&rid.to_be_bytes());
+            self.rdata_names.push(k)?;
+        }
+
+        // Statistics.
+        *self.by_type.entry(e.rrtype).or_default() += 1;
+        self.histogram.add(e.time_first, e.time_last);
+        self.time_first = Some(
+            self.time_first
+                .map_or(e.time_first, |t| t.min(e.time_first)),
+        );
+        self.time_last = Some(self.time_last.map_or(e.time_last, |t| t.max(e.time_last)));
+        self.record_count += 1;
+
+        if self.block.approx_len() >= self.opts.block_size {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    fn start_name(&mut self, rrname: &str, rid: u32) -> Result<()> {
+        let id = self.name_count;
+        if id == u32::MAX {
+            return Err(Error::Limit("more than 2^32 - 1 names".into()));
+        }
+        let key = name::reversed_key(rrname);
+        self.names_rev
+            .insert(&key, u64::from(id))
+            .map_err(|e| Error::KeyOutOfOrder {
+                previous: self.current_name.clone().unwrap_or_default(),
+                got: format!("{rrname} ({e})"),
+            })?;
+        let mut fwd = Vec::with_capacity(rrname.len() + 5);
+        fwd.extend_from_slice(rrname.as_bytes());
+        fwd.push(0);
+        fwd.extend_from_slice(&id.to_be_bytes());
+        self.names_fwd.push(fwd)?;
+        self.name_records.write(&rid.to_le_bytes())?;
+        // Name table: front-coded reversed keys, restarting every block.
+        if id.is_multiple_of(self.opts.names_per_block) {
+            self.flush_name_block()?;
+            self.name_block_prev.clear();
+        }
+        let shared = key
+            .iter()
+            .zip(&self.name_block_prev)
+            .take_while(|(a, b)| a == b)
+            .count();
+        put_varint(&mut self.name_block, shared as u64);
+        put_len_bytes(&mut self.name_block, &key[shared..]);
+        self.name_block_prev = key;
+        self.name_count += 1;
+        self.current_name = Some(rrname.to_string());
+        Ok(())
+    }
+
+    fn flush_name_block(&mut self) -> Result<()> {
+        if self.name_block.is_empty() {
+            return Ok(());
+        }
+        let c = zstd::bulk::compress(&self.name_block, self.opts.zstd_level)
+            .map_err(|e| Error::io("compressing a name block", e))?;
+        self.name_table_offsets.push(self.name_table.len);
+        self.name_table.write(&c)?;
+        self.name_block.clear();
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> Result<()> {
+        if self.block.n == 0 {
+            return Ok(());
+        }
+        let raw = self.block.serialize();
+        let mut c = zstd::bulk::Compressor::new(self.opts.zstd_level)
+            .map_err(|e| Error::io("starting zstd", e))?;
+        c.include_checksum(true)
+            .map_err(|e| Error::io("configuring zstd", e))?;
+        let comp = c
+            .compress(&raw)
+            .map_err(|e| Error::io("compressing a record block", e))?;
+        let b = &self.block;
+        let mut entry = [0u8; format::BLOCK_ENTRY_LEN];
+        entry[0..4].copy_from_slice(&b.first_record.to_le_bytes());
+        entry[4..8].copy_from_slice(&b.n.to_le_bytes());
+        entry[8..16].copy_from_slice(&self.blocks_len.to_le_bytes());
+        entry[16..20].copy_from_slice(&(comp.len() as u32).to_le_bytes());
+        entry[20..24].copy_from_slice(&(raw.len() as u32).to_le_bytes());
+        entry[24..28].copy_from_slice(&b.first_name.to_le_bytes());
+        entry[32..40].copy_from_slice(&b.min_first.to_le_bytes());
+        entry[40..48].copy_from_slice(&b.max_first.to_le_bytes());
+        entry[48..56].copy_from_slice(&b.min_last.to_le_bytes());
+        entry[56..64].copy_from_slice(&b.max_last.to_le_bytes());
+        self.block_index.write(&entry)?;
+        self.out.write(&comp)?;
+        self.blocks_len += comp.len() as u64;
+        self.block_count += 1;
+        self.block = BlockBuilder::default();
+        Ok(())
+    }
+
+    /// Writes the remaining sections, the section table and the footer,
+    /// and returns the output. The caller flushes and syncs it (see the
+    /// spec, "Publishing").
+    ///
+    /// # Errors
+    ///
+    /// I/O errors.
+    pub fn finish(mut self) -> Result<W> {
+        if let Some(p) = self.pending.take() {
+            self.write_entry(&p)?;
+        }
+        self.flush_block()?;
+        self.flush_name_block()?;
+        let mut table: Vec<SectionEntry> = Vec::new();
+        // BLOCKS was streamed right after the header.
+        table.push(SectionEntry {
+            kind: Kind::Blocks as u16,
+            flags: SECTION_REQUIRED,
+            offset: format::HEADER_LEN as u64,
+            length: self.blocks_len,
+            crc: self.out.section_crc,
+        });
+
+        let tmp = self.tmp.clone();
+        let block_index = std::mem::replace(&mut self.block_index, Spool::new(&tmp)?);
+        table.push(self.copy_section(Kind::BlockIndex, block_index)?);
+
+        // NAME_TABLE: header, offsets, then the compressed blocks.
+        let mut nt = Vec::new();
+        nt.extend_from_slice(&self.opts.names_per_block.to_le_bytes());
+        nt.extend_from_slice(&self.name_count.to_le_bytes());
+        nt.extend_from_slice(&(self.name_table_offsets.len() as u32).to_le_bytes());
+        nt.extend_from_slice(&0u32.to_le_bytes());
+        for &o in &self.name_table_offsets {
+            nt.extend_from_slice(&o.to_le_bytes());
+        }
+        nt.extend_from_slice(&self.name_table.len.to_le_bytes());
+        let name_table = std::mem::replace(&mut self.name_table, Spool::new(&tmp)?);
+        table.push(self.copy_section_with_prefix(Kind::NameTable, &nt, name_table)?);
+
+        // NAME_RECORDS ends with the record count, so name i's records are
+        // [a[i], a[i+1]).
+        let rc = self.record_count as u32;
+        self.name_records.write(&rc.to_le_bytes())?;
+        let name_records = std::mem::replace(&mut self.name_records, Spool::new(&tmp)?);
+        table.push(self.copy_section(Kind::NameRecords, name_records)?);
+
+        let names_rev = std::mem::replace(
+            &mut self.names_rev,
+            fst::MapBuilder::new(Spool::new(&tmp)?)
+                .map_err(|e| Error::io("name index", io::Error::other(e)))?,
+        );
+        let spool = names_rev
+            .into_inner()
+            .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))?;
+        table.push(self.copy_section(Kind::NamesReversed, spool)?);
+
+        let mut fwd = fst::MapBuilder::new(Spool::new(&tmp)?)
+            .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
+        let sorter = std::mem::replace(
+            &mut self.names_fwd,
+            ExternalSorter::new(0, tmp.clone(), false),
+        );
+        for item in sorter.finish()? {
+            let item = item?;
+            let (key, id) = split_id(&item)?;
+            fwd.insert(key, u64::from(id))
+                .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
+        }
+        let spool = fwd
+            .into_inner()
+            .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))?;
+        table.push(self.copy_section(Kind::NamesForward, spool)?);
+
+        // Addresses and postings.
+        let mut postings = Spool::new(&tmp)?;
+        let mut v4 = Spool::new(&tmp)?;
+        let mut v6 = Spool::new(&tmp)?;
+        let (mut n4, mut n6) = (0u64, 0u64);
+        let sorter = std::mem::replace(&mut self.ips, ExternalSorter::new(0, tmp.clone(), false));
+        let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
+        let mut emit = |addr: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
+            let ptr = write_posting(postings, ids)?;
+            let (table, n) = if addr.len() == 4 {
+                (&mut v4, &mut n4)
+            } else {
+                (&mut v6, &mut n6)
+            };
+            table.write(addr)?;
+            table.write(&ptr.to_le_bytes())?;
+            *n += 1;
+            Ok(())
+        };
+        for item in sorter.finish()? {
+            let item = item?;
+            let (addr, rid) = split_rid(item.get(1..).unwrap_or_default())?;
+            match &mut group {
+                Some((a, ids)) if a.as_slice() == addr => ids.push(rid),
+                _ => {
+                    if let Some((a, ids)) = group.take() {
+                        emit(&a, &ids, &mut postings)?;
+                    }
+                    group = Some((addr.to_vec(), vec![rid]));
+                }
+            }
+        }
+        if let Some((a, ids)) = group.take() {
+            emit(&a, &ids, &mut postings)?;
+        }
+        table.push(self.copy_section(Kind::Ipv4, v4)?);
+        table.push(self.copy_section(Kind::Ipv6, v6)?);
+
+        let mut rn = fst::MapBuilder::new(Spool::new(&tmp)?)
+            .map_err(|e| Error::io("rdata name index", io::Error::other(e)))?;
+        let mut n_rn = 0u64;
+        let sorter = std::mem::replace(
+            &mut self.rdata_names,
+            ExternalSorter::new(0, tmp.clone(), false),
+        );
+        let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
+        let mut emit_rn = |key: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
+            let ptr = write_posting(postings, ids)?;
+            rn.insert(key, ptr)
+                .map_err(|e| Error::io("rdata name index", io::Error::other(e)))?;
+            n_rn += 1;
+            Ok(())
+        };
+        for item in sorter.finish()? {
+            let item = item?;
+            let (key, rid) = split_id(&item)?;
+            match &mut group {
+                Some((k, ids)) if k.as_slice() == key => ids.push(rid),
+                _ => {
+                    if let Some((k, ids)) = group.take() {
+                        emit_rn(&k, &ids, &mut postings)?;
+                    }
+                    group = Some((key.to_vec(), vec![rid]));
+                }
+            }
+        }
+        if let Some((k, ids)) = group.take() {
+            emit_rn(&k, &ids, &mut postings)?;
+        }
+        let spool = rn
+            .into_inner()
+            .map_err(|e| Error::io("finishing the rdata name index", io::Error::other(e)))?;
+        table.push(self.copy_section(Kind::RdataNames, spool)?);
+        table.push(self.copy_section(Kind::Postings, postings)?);
+
+        // SOURCES.
+        let mut src = Vec::new();
+        src.extend_from_slice(&(self.source_labels.len() as u32).to_le_bytes());
+        for l in &self.source_labels {
+            put_len_bytes(&mut src, l.as_bytes());
+        }
+        put_varint(&mut src, self.sets.len() as u64);
+        for s in &self.sets {
+            put_varint(&mut src, s.len() as u64);
+            for &id in s {
+                put_varint(&mut src, u64::from(id));
+            }
+        }
+        table.push(self.write_section(Kind::Sources, &src, SECTION_REQUIRED)?);
+
+        // META.
+        let meta = Meta {
+            created_by: self.opts.created_by.clone(),
+            build_time: self.opts.build_time,
+            record_count: self.record_count,
+            name_count: u64::from(self.name_count),
+            time_first: self.time_first,
+            time_last: self.time_last,
+            counts_by_type: self
+                .by_type
+                .iter()
+                .map(|(&t, &n)| (rrtype::to_string(t), n))
+                .collect(),
+            counts_by_source: self
+                .by_source
+                .iter()
+                .filter_map(|(&s, &n)| Some((self.source_labels.get(usize::from(s))?.clone(), n)))
+                .collect(),
+            histogram: std::mem::take(&mut self.histogram).finish(),
+            inputs: std::mem::take(&mut self.inputs),
+            ipv4_count: n4,
+            ipv6_count: n6,
+            rdata_name_count: n_rn,
+            block_count: self.block_count,
+        };
+        let json = serde_json::to_vec(&meta)
+            .map_err(|e| Error::io("encoding META", io::Error::other(e)))?;
+        table.push(self.write_section(Kind::Meta, &json, 0)?);
+
+        // Section table and footer.
+        self.out.pad()?;
+        let table_offset = self.out.pos;
+        let mut tb = Vec::with_capacity(table.len() * format::SECTION_ENTRY_LEN);
+        for e in &table {
+            tb.extend_from_slice(&e.to_bytes());
+        }
+        self.out.write(&tb)?;
+        let footer = format::Footer {
+            table_offset,
+            section_count: table.len() as u32,
+            major: format::MAJOR_VERSION,
+            minor: format::MINOR_VERSION,
+            required: 0,
+            optional: 0,
+            file_length: self.out.pos + FOOTER_LEN as u64,
+            table_crc: crc32c::crc32c(&tb),
+            file_crc: self.out.file_crc,
+        };
+        self.out.write(&footer.to_bytes())?;
+        self.out
+            .inner
+            .flush()
+            .map_err(|e| Error::io("flushing the archive", e))?;
+        Ok(self.out.inner)
+    }
+
+    fn write_section(&mut self, kind: Kind, bytes: &[u8], flags: u16) -> Result<SectionEntry> {
+        self.out.pad()?;
+        let offset = self.out.pos;
+        self.out.section_crc = 0;
+        self.out.write(bytes)?;
+        Ok(SectionEntry {
+            kind: kind as u16,
+            flags,
+            offset,
+            length: bytes.len() as u64,
+            crc: self.out.section_crc,
+        })
+    }
+
+    fn copy_section(&mut self, kind: Kind, spool: Spool) -> Result<SectionEntry> {
+        self.copy_section_with_prefix(kind, &[], spool)
+    }
+
+    fn copy_section_with_prefix(
+        &mut self,
+        kind: Kind,
+        prefix: &[u8],
+        spool: Spool,
+    ) -> Result<SectionEntry> {
+        self.out.pad()?;
+        let offset = self.out.pos;
+        self.out.section_crc = 0;
+        self.out.write(prefix)?;
+        let (mut r, len) = spool.into_reader()?;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut left = len;
+        while left > 0 {
+            let n = (buf.len() as u64).min(left) as usize;
+            let chunk = buf.get_mut(..n).unwrap_or_default();
+            io::Read::read_exact(&mut r, chunk)
+                .map_err(|e| Error::io("copying a temporary file", e))?;
+            self.out.write(chunk)?;
+            left -= n as u64;
+        }
+        Ok(SectionEntry {
+            kind: kind as u16,
+            flags: SECTION_REQUIRED,
+            offset,
+            length: prefix.len() as u64 + len,
+            crc: self.out.section_crc,
+        })
+    }
+}
+
+/// Splits a sort item `key 0x00 id(be32)`.
+fn split_id(item: &[u8]) -> Result<(&[u8], u32)> {
+    let n = item.len();
+    if n < 5 {
+        return Err(Error::corrupt("sort run", "item too short"));
+    }
+    let (key, rest) = item.split_at(n - 5);
+    let id = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
+    Ok((key, id))
+}
+
+/// Splits a sort item `addr id(be32)`.
+fn split_rid(item: &[u8]) -> Result<(&[u8], u32)> {
+    let n = item.len();
+    if n < 4 {
+        return Err(Error::corrupt("sort run", "item too short"));
+    }
+    let (key, rest) = item.split_at(n - 4);
+    Ok((
+        key,
+        u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]),
+    ))
+}
+
+/// Writes a posting list and returns its pointer (see the spec,
+/// "Posting pointer"). Record ids arrive sorted.
+fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
+    if let [one] = ids {
+        return Ok(POSTING_INLINE | u64::from(*one));
+    }
+    let bm: roaring::RoaringBitmap = ids.iter().copied().collect();
+    let offset = postings.len;
+    let len = bm.serialized_size() as u32;
+    postings.write(&len.to_le_bytes())?;
+    bm.serialize_into(&mut *postings)
+        .map_err(|e| Error::io("writing postings", e))?;
+    Ok(offset)
+}
