@@ -54,6 +54,8 @@ pub mod record;
 mod regex;
 pub mod rrtype;
 pub mod sorter;
+pub mod sortkey;
+pub mod time;
 mod verify;
 mod writer;
 

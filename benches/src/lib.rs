@@ -1,0 +1,1 @@
+//! The deterministic synthetic pDNS data generator used by the benchmarks.

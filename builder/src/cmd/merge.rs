@@ -1,0 +1,38 @@
+//! `pdns-build merge`: the union of archives by a streaming k-way merge.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use pdnsfile::{Archive, WriterOptions};
+
+use crate::publish::{AtomicFile, OutputLock};
+
+/// Merges `inputs` into `output`; returns the number of entries written.
+///
+/// # Errors
+///
+/// An input that cannot be opened or is corrupt, or an output error.
+pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize) -> Result<u64> {
+    let _lock = OutputLock::acquire(output)?;
+    let mut archives = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        archives.push(
+            Archive::open(p).with_context(|| format!("{}: cannot open archive", p.display()))?,
+        );
+    }
+    let out = AtomicFile::create(output)?;
+    let opts = WriterOptions {
+        memory,
+        tmp_dir: output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from),
+        created_by: format!("pdns-build {}", env!("CARGO_PKG_VERSION")),
+        ..WriterOptions::default()
+    };
+    let w = pdnsfile::merge(&archives, out.writer()?, opts).context("merging")?;
+    out.commit(w)?;
+    let merged =
+        Archive::open(output).with_context(|| format!("{}: cannot reopen", output.display()))?;
+    Ok(u64::from(merged.record_count()))
+}

@@ -1,0 +1,13 @@
+//! `pdns-build` as a library, so tests drive it without spawning
+//! processes. `main.rs` only parses the command line and maps the outcome
+//! to an exit code.
+//!
+//! - [`cmd`]: one module per subcommand (`build`, `merge`, `verify`,
+//!   `info`).
+//! - [`publish`]: atomic output (temporary file beside the target, fsync,
+//!   rename) and the output lock.
+//! - [`size`]: parsing of `--memory` sizes.
+
+pub mod cmd;
+pub mod publish;
+pub mod size;

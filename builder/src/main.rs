@@ -1,0 +1,169 @@
+//! `pdns-build`: compiles captures and exports into pdns archives, merges,
+//! verifies and describes them. Exit codes: 0 success; 1 failure (nothing
+//! published); 2 usage error; 3 published, but some input lines were bad.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pdns_build::cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "pdns-build",
+    version,
+    about = "Compile passive DNS data into pdns archives"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile inputs (files, folders, `-`) into an archive, atomically.
+    Build {
+        /// The archive to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Source label for entries that do not name one (replaces theirs).
+        #[arg(long)]
+        source: Option<String>,
+        /// Memory budget for sorting (e.g. 512M, 1G).
+        #[arg(long, default_value = "1G")]
+        memory: String,
+        /// Fail on the first bad input line instead of skipping it.
+        #[arg(long)]
+        strict: bool,
+        /// Folder for temporary sort files (default: the output's folder).
+        #[arg(long)]
+        tmp_dir: Option<PathBuf>,
+        /// Print only errors.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Input files or folders; `-` reads standard input.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Write the union of archives as a new archive.
+    Merge {
+        /// The archive to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Memory budget for the writer's sorts.
+        #[arg(long, default_value = "1G")]
+        memory: String,
+        /// Archives to merge.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Check every checksum and cross-reference.
+    Verify {
+        /// Archives to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Describe an archive: counts, time span, sources, inputs, sections.
+    Info {
+        /// The archive.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Build {
+            output,
+            source,
+            memory,
+            strict,
+            tmp_dir,
+            quiet,
+            inputs,
+        } => {
+            let args = cmd::build::BuildArgs {
+                output: output.clone(),
+                inputs,
+                source,
+                memory: pdns_build::size::parse(&memory)?,
+                strict,
+                tmp_dir,
+                quiet,
+            };
+            let r = cmd::build::run(&args)?;
+            if !quiet {
+                eprintln!(
+                    "pdns-build: wrote {} ({} entries from {} input entries, {} files, {} lines, {} bad lines)",
+                    output.display(),
+                    r.entries_out,
+                    r.entries_in,
+                    r.files,
+                    r.lines,
+                    r.bad_total()
+                );
+                for (why, n) in &r.bad_lines {
+                    eprintln!("pdns-build: skipped {n} lines: {why}");
+                }
+            }
+            Ok(if r.bad_total() > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Merge {
+            output,
+            memory,
+            inputs,
+        } => {
+            let n = cmd::merge::run(&output, &inputs, pdns_build::size::parse(&memory)?)?;
+            eprintln!(
+                "pdns-build: merged {} archives into {} ({n} entries)",
+                inputs.len(),
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { files } => {
+            let (lines, ok) = cmd::verify::run(&files);
+            for l in lines {
+                println!("{l}");
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Info { file, json } => {
+            print!("{}", cmd::info::run(&file, json)?);
+            if json {
+                println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!(
+                "pdns-build: error: {}",
+                pdnsfile::record::escape_text_str(&format!("{e:#}"))
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
