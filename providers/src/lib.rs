@@ -1,0 +1,1 @@
+//! Parsers for passive DNS provider exports and sensor logs.
