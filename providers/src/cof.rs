@@ -1,0 +1,377 @@
+//! COF-shaped records: DNSDB API v1 and v2 (SAF), CIRCL, generic COF
+//! (including this project's output), mnemonic's COF variant, and
+//! Qihoo 360 (FORMATS.md §1, §2, §7).
+//!
+//! # Fields read
+//!
+//! - `rrname` (string, required), `rrtype` (mnemonic in any case,
+//!   `TYPEnnn`, or a number, required), `rdata` (a string or an array of
+//!   strings, one entry each, required; Qihoo 360 joins values with `;`
+//!   and ends with `;`).
+//! - Times: `time_first`/`time_last` (numbers, strings of digits, or
+//!   RFC 3339 strings as DNSDB's `humantime` sends), `time_first_ms` /
+//!   `time_last_ms` (COF, milliseconds), `time_first_rfc3339` /
+//!   `time_last_rfc3339` (PyPDNS) and `zone_time_first`/`zone_time_last`
+//!   (DNSDB zone-file observations). An entry has one interval, so it gets
+//!   the earliest first and the latest last of all of them; zeros are
+//!   ignored when another value exists, as dnsdbq falls back to zone times
+//!   when the wire times are 0. One end alone stands for both ends.
+//! - `count` (number or string of digits; absent stays unknown),
+//!   `bailiwick` (DNSDB rrset lookups only).
+//! - Generic COF: `sources` (array of labels, as this project writes it)
+//!   becomes the entry's sources unless the caller sets a label.
+//! - Everything else (`origin`, `sensor_id`, `dnsdbq-rdata`, `num_results`,
+//!   future fields) is ignored.
+//!
+//! DNSDB folds wildcard junk into an owner starting with `_WILDCARD_.`;
+//! names are lower-cased, so it is stored as `_wildcard_.…`.
+//!
+//! # DNSDB SAF (API v2)
+//!
+//! Lines carry `cond`, `msg` and `obj`. `begin`, keepalives and terminal
+//! lines are counted as skips (`saf-control`, `saf-keepalive`,
+//! `saf-limited` when the server cut the result short); an `obj` is a
+//! record, also on a `limited` line. `failed` is a `provider-error`. A
+//! stream that ends without `succeeded`, `limited` or `failed` is reported
+//! by [`crate::Parser::finish`] as `truncated` (its entries are kept: they
+//! are real observations, the result is just incomplete). Several streams
+//! one after the other are fine.
+//!
+//! # CIRCL: swapped rrname and rdata
+//!
+//! CIRCL pDNS 2.0 answers forward queries with rrname and rdata swapped
+//! (FORMATS.md §0.9). Only what the record itself proves is swapped is
+//! swapped back:
+//!
+//! - A or AAAA whose rrname is an address and whose rdata is not;
+//! - a type whose rdata has several fields (MX, SRV, SOA, NAPTR, ...)
+//!   whose rrname has white space (`"10 cppy.circl.lu"`) and whose rdata
+//!   is one word.
+//!
+//! Such a record also reveals the queried name (its rdata). Name-valued
+//! records (NS, CNAME, PTR, DNAME) cannot prove it on their own, so they
+//! are swapped when their rdata is that queried name: learned from an
+//! earlier proven swap in the same stream, or given by the caller as
+//! [`crate::Options::query`]. A name-valued record that comes before any
+//! proof in a file without a given query is kept as it is.
+
+use pdnsfile::rrtype::known;
+use serde_json::Value;
+
+use crate::common::{
+    as_obj, count_of, get, is_ip, normalize_query, opt_str, req_str, rrtype_of, span, time_of, Ctx,
+    Obj, Rec, Unit,
+};
+use crate::error::{ErrorKind, ParseError};
+use crate::time::End;
+
+/// How many queried names a CIRCL stream remembers from proven swaps.
+const LEARNED_MAX: usize = 32;
+
+/// Which producer a COF record comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// DNSDB v1 or v2 objects.
+    Dnsdb,
+    /// CIRCL (swap detection).
+    Circl,
+    /// Generic COF (reads `sources`).
+    Cof,
+    /// mnemonic's COF variant.
+    MnemonicCof,
+    /// Qihoo 360 (rdata joined by `;`).
+    Qihoo,
+}
+
+/// Stream state of the COF family.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CofState {
+    /// A SAF stream has begun (or sent records) and not yet ended.
+    pub saf_open: bool,
+    /// Queried names revealed by proven CIRCL swaps.
+    pub learned: Vec<String>,
+}
+
+/// One DNSDB line: a SAF envelope or a bare COF object.
+pub(crate) fn dnsdb_line(ctx: &mut Ctx<'_>, state: &mut CofState, v: &Value) {
+    let obj = match as_obj(v, "line") {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
+    let is_saf = obj.contains_key("cond") || obj.contains_key("obj") || obj.contains_key("msg");
+    if !is_saf || obj.contains_key("rrname") {
+        return ctx.run("", |c| record(c, state, Flavor::Dnsdb, v));
+    }
+    let cond = match get(obj, "cond") {
+        None => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            return ctx.error(ParseError::new(
+                ErrorKind::Shape,
+                "SAF cond is not a string",
+            ));
+        }
+    };
+    let msg = opt_str(obj, "msg").ok().flatten().unwrap_or("");
+    let data = get(obj, "obj");
+    match cond {
+        Some("begin") => {
+            if state.saf_open {
+                ctx.error(ParseError::new(
+                    ErrorKind::Truncated,
+                    "a DNSDB SAF stream began before the previous one ended",
+                ));
+            }
+            state.saf_open = true;
+            ctx.skip("saf-control");
+        }
+        Some("ongoing") | None => {
+            state.saf_open = true;
+            if data.is_none() {
+                ctx.skip("saf-keepalive");
+            }
+        }
+        Some("succeeded") => {
+            state.saf_open = false;
+            ctx.skip("saf-control");
+        }
+        Some("limited") => {
+            state.saf_open = false;
+            ctx.skip("saf-limited");
+        }
+        Some("failed") => {
+            state.saf_open = false;
+            ctx.error(ParseError::new(
+                ErrorKind::Provider,
+                format!("DNSDB stream failed: {msg}"),
+            ));
+        }
+        Some(other) => {
+            return ctx.error(ParseError::new(
+                ErrorKind::Shape,
+                format!("unknown SAF cond {}", crate::error::quote(other)),
+            ));
+        }
+    }
+    if let Some(d) = data {
+        ctx.run("obj", |c| record(c, state, Flavor::Dnsdb, d));
+    }
+}
+
+/// A COF document: one object, or an array of objects (Qihoo 360's shape,
+/// and what some tools write). Provider error objects are reported.
+pub(crate) fn document(ctx: &mut Ctx<'_>, state: &mut CofState, flavor: Flavor, v: &Value) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if flavor == Flavor::Dnsdb {
+                    // SAF lines collected into an array.
+                    let before = ctx.errors.len();
+                    dnsdb_line(ctx, state, item);
+                    for e in ctx.errors.iter_mut().skip(before) {
+                        *e = e.clone().context(&format!("[{i}]"));
+                    }
+                } else {
+                    ctx.run(&format!("[{i}]"), |c| record(c, state, flavor, item));
+                }
+            }
+        }
+        Value::Object(o) if flavor == Flavor::Qihoo && o.contains_key("err") => {
+            let msg = get(o, "msg")
+                .and_then(crate::common::text_of)
+                .unwrap_or_default();
+            ctx.error(ParseError::new(
+                ErrorKind::Provider,
+                format!(
+                    "360 error {}: {msg}",
+                    get(o, "err").map(Value::to_string).unwrap_or_default()
+                ),
+            ));
+        }
+        Value::Object(_) if matches!(flavor, Flavor::Dnsdb) => dnsdb_line(ctx, state, v),
+        _ => ctx.run("", |c| record(c, state, flavor, v)),
+    }
+}
+
+/// The times of a COF object (see the module docs).
+fn times(obj: &Obj) -> Result<(u64, u64), ParseError> {
+    const FIRST: [(&str, Unit); 4] = [
+        ("time_first", Unit::Seconds),
+        ("time_first_ms", Unit::Millis),
+        ("time_first_rfc3339", Unit::Seconds),
+        ("zone_time_first", Unit::Seconds),
+    ];
+    const LAST: [(&str, Unit); 4] = [
+        ("time_last", Unit::Seconds),
+        ("time_last_ms", Unit::Millis),
+        ("time_last_rfc3339", Unit::Seconds),
+        ("zone_time_last", Unit::Seconds),
+    ];
+    let collect = |keys: &[(&str, Unit)], end: End| -> Result<Vec<u64>, ParseError> {
+        let mut v = Vec::new();
+        for (k, unit) in keys {
+            if let Some(x) = get(obj, k) {
+                v.push(time_of(x, *unit, end, k)?);
+            }
+        }
+        // A zero means "not known" when something else is known.
+        if v.iter().any(|t| *t > 0) {
+            v.retain(|t| *t > 0);
+        }
+        Ok(v)
+    };
+    let firsts = collect(&FIRST, End::First)?;
+    let lasts = collect(&LAST, End::Last)?;
+    span(
+        firsts.iter().copied().min(),
+        lasts.iter().copied().max(),
+        "time_first or time_last",
+    )
+}
+
+/// The rdata values of a COF object.
+fn rdatas(obj: &Obj, flavor: Flavor) -> Result<Vec<&str>, ParseError> {
+    let v = get(obj, "rdata").ok_or_else(|| crate::common::missing("rdata"))?;
+    let out: Vec<&str> = match v {
+        Value::String(s) if flavor == Flavor::Qihoo => s
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect(),
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for x in a {
+                out.push(x.as_str().ok_or_else(|| {
+                    ParseError::new(ErrorKind::Shape, "rdata array holds a non-string")
+                })?);
+            }
+            out
+        }
+        _ => {
+            return Err(ParseError::new(
+                ErrorKind::Shape,
+                "rdata is neither a string nor an array",
+            ))
+        }
+    };
+    if out.is_empty() {
+        return Err(ParseError::new(ErrorKind::Rdata, "rdata is empty"));
+    }
+    Ok(out)
+}
+
+fn has_space(s: &str) -> bool {
+    s.trim().contains(char::is_whitespace)
+}
+
+/// Types whose rdata is a single name.
+fn name_valued(rrtype: u16) -> bool {
+    matches!(
+        rrtype,
+        known::NS | known::CNAME | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9
+    )
+}
+
+/// Types whose rdata has several fields.
+fn multi_field(rrtype: u16) -> bool {
+    matches!(
+        rrtype,
+        known::MX | known::SRV | known::SOA | known::SVCB | known::HTTPS | 18 | 21 | 35 | 36
+    )
+}
+
+/// Decides whether a CIRCL record has rrname and rdata swapped (see the
+/// module docs), learning the queried name from proven swaps.
+fn circl_swapped(
+    ctx: &Ctx<'_>,
+    state: &mut CofState,
+    rrtype: u16,
+    rrname: &str,
+    rdata: &str,
+) -> bool {
+    let proven = match rrtype {
+        known::A | known::AAAA => is_ip(rrname) && !is_ip(rdata),
+        t if multi_field(t) => has_space(rrname) && !has_space(rdata),
+        _ => false,
+    };
+    if proven {
+        if let Some(q) = normalize_query(rdata) {
+            if !state.learned.contains(&q) {
+                if state.learned.len() == LEARNED_MAX {
+                    state.learned.remove(0);
+                }
+                state.learned.push(q);
+            }
+        }
+        return true;
+    }
+    if !name_valued(rrtype) {
+        return false;
+    }
+    let (Some(d), Some(n)) = (normalize_query(rdata), normalize_query(rrname)) else {
+        return false;
+    };
+    let queried = |x: &String| ctx.settings.query.as_ref() == Some(x) || state.learned.contains(x);
+    queried(&d) && !queried(&n)
+}
+
+/// One COF object into its entries.
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    state: &mut CofState,
+    flavor: Flavor,
+    v: &Value,
+) -> Result<(), ParseError> {
+    let obj = as_obj(v, "record")?;
+    let mut rrname = req_str(obj, "rrname")?;
+    let rrtype = rrtype_of(
+        get(obj, "rrtype").ok_or_else(|| crate::common::missing("rrtype"))?,
+        "rrtype",
+    )?;
+    let mut values = rdatas(obj, flavor)?;
+    let (first, last) = times(obj)?;
+    let count = match obj.get("count") {
+        Some(c) => count_of(c, "count")?,
+        None => None,
+    };
+    let bailiwick = opt_str(obj, "bailiwick")?;
+    if flavor == Flavor::Circl
+        && values.len() == 1
+        && circl_swapped(ctx, state, rrtype, rrname, values[0])
+    {
+        std::mem::swap(&mut values[0], &mut rrname);
+    }
+    let labels: Vec<String> = match (flavor, get(obj, "sources")) {
+        (Flavor::Cof, Some(Value::Array(a))) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(crate::common::clean_label)
+            .filter(|l| !l.is_empty())
+            .collect(),
+        (Flavor::Cof, Some(_)) => {
+            return Err(ParseError::new(ErrorKind::Shape, "sources is not an array"));
+        }
+        _ => Vec::new(),
+    };
+    let labels = if labels.is_empty() {
+        vec![ctx.settings.label.clone()]
+    } else {
+        labels
+    };
+    for rdata in values {
+        ctx.emit_labelled(
+            &Rec {
+                rrname,
+                rrtype,
+                rdata,
+                first,
+                last,
+                count,
+                bailiwick,
+            },
+            &labels,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,350 @@
+//! gamelinux/passivedns text log and JSON (FORMATS.md §9.1, from
+//! gamelinux/passivedns `src/dns.c`).
+//!
+//! # Text log
+//!
+//! Fields are separated by `||` (configurable with `-d`, see
+//! [`crate::Options::passivedns_delimiter`]) and chosen with `-f` (default
+//! `SMcsCQTAtn`, see [`crate::Options::passivedns_fields`]). Whatever the
+//! letter order, passivedns prints the columns in one fixed order:
+//! time (`H` wins over `S`/`M`), `h` sensor host, `c` client, `w` client
+//! MAC, `s` server, `W` server MAC, `p` protocol, `C` class, `Q` query,
+//! `L` query length, `T` type, `A` answer, `l` answer length, `t` TTL,
+//! `n` count. The spec must hold a time (`H` or `S`), `Q`, `T` and `A`.
+//! Lines starting with `#` are comments. An answer that itself contains
+//! the delimiter (a TXT string) is rejoined, since it is the only free
+//! text column.
+//!
+//! # JSON (`-j`)
+//!
+//! Keys `timestamp_s` (Unix seconds), `timestamp_ms` (**microseconds**,
+//! not milliseconds; ignored since entries keep whole seconds),
+//! `timestamp` (local time text, used only without `timestamp_s`),
+//! `hostname`, `client`, `server`, `proto`, `class`, `query`, `type`,
+//! `answer`, `ttl`, `count`, `query_len`, `answer_len`.
+//!
+//! # What an entry gets
+//!
+//! Owner = the query field (passivedns writes the question name, or the
+//! CNAME target it followed, never the raw answer owner), type, rdata =
+//! the answer, first = last = the time (a last-seen time of passivedns's
+//! cache; aggregation builds the interval), count = the count field (the
+//! observations since the last print), label `passivedns` or
+//! `passivedns:HOST` with `h`/`hostname`. The `H` text time is local time
+//! of the sensor with no zone: it is read as UTC (the zone is unknowable
+//! from the log). Records of a class other than `IN` are skipped
+//! (`not-in-class`).
+//!
+//! # What the answer does not say
+//!
+//! passivedns prints one rdata field for some types: **MX = exchange
+//! only, SRV = target only, SOA = MNAME only, TXT and SPF = first string
+//! only, RP = mailbox only**, and NSEC3 without its type bitmap. Those are
+//! imported as printed (MX/SRV/SOA as the single normalized name); no
+//! preference, weight, port or SOA number is invented. A, AAAA, CNAME,
+//! NS, PTR, DNAME, NAPTR, HINFO, SSHFP, DS, DNSKEY, RRSIG, NSEC, LOC are
+//! complete. Error records (`-X` with `x`, `s`, ...) carry the rcode
+//! (`NXDOMAIN`, `SERVFAIL`, ...) as the answer: they are skipped
+//! (`rcode`), as an entry has no way to say "no such name".
+
+use pdnsfile::rrtype::known;
+use serde_json::Value;
+
+use crate::common::{
+    as_obj, count_of, get, missing, opt_str, req_str, rrtype_text, time_of, txt_as_given, Ctx, Rec,
+    Unit,
+};
+use crate::error::{quote, ErrorKind, ParseError};
+use crate::time::{self, End};
+
+/// The default `-f` field letters.
+pub(crate) const DEFAULT_FIELDS: &str = "SMcsCQTAtn";
+/// The default `-d` delimiter.
+pub(crate) const DEFAULT_DELIMITER: &str = "||";
+
+/// One column of the text log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Col {
+    Time(TimeCol),
+    Host,
+    Client,
+    ClientMac,
+    Server,
+    ServerMac,
+    Proto,
+    Class,
+    Query,
+    QueryLen,
+    Type,
+    Answer,
+    AnswerLen,
+    Ttl,
+    Count,
+}
+
+/// How the time column is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeCol {
+    /// `H`: local `YYYY-MM-DD HH:MM:SS.usec`.
+    Ymdhms,
+    /// `S` and `M`: `sec.usec`.
+    SecUsec,
+    /// `S` alone.
+    Sec,
+}
+
+/// A parsed `-f`/`-d` pair: the columns in print order.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    cols: Vec<Col>,
+    delimiter: String,
+}
+
+impl Spec {
+    /// Builds the column list from `-f` letters, in passivedns's fixed
+    /// print order.
+    pub(crate) fn new(letters: &str, delimiter: &str) -> Result<Spec, ParseError> {
+        let bad = |why: String| ParseError::new(ErrorKind::Header, why);
+        if delimiter.is_empty() {
+            return Err(bad("the passivedns delimiter is empty".into()));
+        }
+        if let Some(c) = letters.chars().find(|c| !"HSMcswWpCQLTAltnh".contains(*c)) {
+            return Err(bad(format!("unknown passivedns field letter {c:?}")));
+        }
+        let has = |c: char| letters.contains(c);
+        let time = if has('H') {
+            Some(TimeCol::Ymdhms)
+        } else if has('S') && has('M') {
+            Some(TimeCol::SecUsec)
+        } else if has('S') {
+            Some(TimeCol::Sec)
+        } else {
+            None
+        };
+        let Some(time) = time else {
+            return Err(bad(
+                "the passivedns fields must include a time with seconds (H or S)".into(),
+            ));
+        };
+        if !(has('Q') && has('T') && has('A')) {
+            return Err(bad(
+                "the passivedns fields must include Q (query), T (type) and A (answer)".into(),
+            ));
+        }
+        let mut cols = vec![Col::Time(time)];
+        for (c, col) in [
+            ('h', Col::Host),
+            ('c', Col::Client),
+            ('w', Col::ClientMac),
+            ('s', Col::Server),
+            ('W', Col::ServerMac),
+            ('p', Col::Proto),
+            ('C', Col::Class),
+            ('Q', Col::Query),
+            ('L', Col::QueryLen),
+            ('T', Col::Type),
+            ('A', Col::Answer),
+            ('l', Col::AnswerLen),
+            ('t', Col::Ttl),
+            ('n', Col::Count),
+        ] {
+            if has(c) {
+                cols.push(col);
+            }
+        }
+        Ok(Spec {
+            cols,
+            delimiter: delimiter.to_string(),
+        })
+    }
+}
+
+/// Whether an answer is an rcode that passivedns prints for error
+/// records (names from passivedns always end with a dot, so a bare
+/// `NXDOMAIN` cannot be a name).
+fn is_rcode(answer: &str) -> bool {
+    matches!(
+        answer,
+        "FORMERR"
+            | "SERVFAIL"
+            | "NXDOMAIN"
+            | "NOTIMPL"
+            | "REFUSED"
+            | "YXDOMAIN"
+            | "YXRRSET"
+            | "NXRRSET"
+            | "NOTAUTH"
+            | "NOTZONE"
+    ) || answer.starts_with("UNKNOWN-ERROR-")
+}
+
+/// The fields of one observation, however they were read.
+struct Obs<'a> {
+    time: u64,
+    host: Option<&'a str>,
+    class: Option<&'a str>,
+    query: &'a str,
+    rrtype: &'a str,
+    answer: &'a str,
+    count: Option<u64>,
+}
+
+fn emit(ctx: &mut Ctx<'_>, o: &Obs<'_>) -> Result<(), ParseError> {
+    if let Some(class) = o.class {
+        if !class.eq_ignore_ascii_case("IN") {
+            ctx.skip("not-in-class");
+            return Ok(());
+        }
+    }
+    if is_rcode(o.answer) {
+        ctx.skip("rcode");
+        return Ok(());
+    }
+    let rrtype = rrtype_text(o.rrtype, "type")?;
+    let rdata = if matches!(rrtype, known::TXT | known::SPF) {
+        txt_as_given(o.answer)
+    } else {
+        o.answer.to_string()
+    };
+    let label = ctx.label_for(o.host);
+    ctx.emit_labelled(
+        &Rec {
+            rrname: o.query,
+            rrtype,
+            rdata: &rdata,
+            first: o.time,
+            last: o.time,
+            count: o.count,
+            bailiwick: None,
+        },
+        &[label],
+    );
+    Ok(())
+}
+
+/// One text log line.
+pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<(), ParseError> {
+    if line.starts_with('#') {
+        ctx.skip("comment");
+        return Ok(());
+    }
+    let parts = split_line(spec, line)?;
+    let mut obs = Obs {
+        time: 0,
+        host: None,
+        class: None,
+        query: "",
+        rrtype: "",
+        answer: "",
+        count: None,
+    };
+    for (col, raw) in spec.cols.iter().zip(parts) {
+        match col {
+            Col::Time(kind) => {
+                let t = match kind {
+                    TimeCol::Ymdhms => time::parse_text(raw, End::First),
+                    TimeCol::SecUsec | TimeCol::Sec => time::parse_epoch_text(raw.trim()),
+                };
+                obs.time = t.ok_or_else(|| {
+                    ParseError::new(ErrorKind::Time, format!("bad time {}", quote(raw)))
+                })?;
+            }
+            Col::Host => obs.host = Some(raw),
+            Col::Class => obs.class = Some(raw),
+            Col::Query => obs.query = raw,
+            Col::Type => obs.rrtype = raw,
+            Col::Answer => obs.answer = raw,
+            Col::Count => {
+                obs.count = count_of(&Value::String(raw.to_string()), "count")?;
+            }
+            _ => {}
+        }
+    }
+    emit(ctx, &obs)
+}
+
+/// Splits a line into the spec's columns. The answer is the only column
+/// that may hold the delimiter (a TXT, SPF, HINFO or NAPTR string): the
+/// columns before it are cut from the left and those after it from the
+/// right, and a longer line is accepted only for those types.
+fn split_line<'l>(spec: &Spec, line: &'l str) -> Result<Vec<&'l str>, ParseError> {
+    let d = spec.delimiter.as_str();
+    let n = spec.cols.len();
+    let found = line.split(d).count();
+    if found < n {
+        return Err(fields_error(found, n));
+    }
+    if found == n {
+        return Ok(line.split(d).collect());
+    }
+    let a = spec
+        .cols
+        .iter()
+        .position(|c| *c == Col::Answer)
+        .unwrap_or(n - 1);
+    let mut parts = Vec::with_capacity(n);
+    let mut rest = line;
+    for _ in 0..a {
+        let (x, r) = rest.split_once(d).ok_or_else(|| fields_error(found, n))?;
+        parts.push(x);
+        rest = r;
+    }
+    let mut tail = Vec::with_capacity(n - a);
+    for _ in a + 1..n {
+        let (r, x) = rest.rsplit_once(d).ok_or_else(|| fields_error(found, n))?;
+        tail.push(x);
+        rest = r;
+    }
+    let free_text = spec
+        .cols
+        .iter()
+        .position(|c| *c == Col::Type)
+        .and_then(|t| parts.get(t))
+        .and_then(|t| pdnsfile::rrtype::parse(t))
+        .is_some_and(|t| matches!(t, known::TXT | known::SPF | 13 | 35));
+    if !free_text {
+        return Err(fields_error(found, n));
+    }
+    parts.push(rest);
+    parts.extend(tail.into_iter().rev());
+    Ok(parts)
+}
+
+fn fields_error(got: usize, want: usize) -> ParseError {
+    ParseError::new(
+        ErrorKind::Fields,
+        format!("{got} fields, the passivedns field spec has {want}"),
+    )
+}
+
+/// One JSON line.
+pub(crate) fn json_record(ctx: &mut Ctx<'_>, v: &Value) -> Result<(), ParseError> {
+    let obj = as_obj(v, "line")?;
+    let time = match (get(obj, "timestamp_s"), get(obj, "timestamp")) {
+        (Some(t), _) => time_of(t, Unit::Seconds, End::First, "timestamp_s")?,
+        (None, Some(t)) => time_of(t, Unit::Seconds, End::First, "timestamp")?,
+        (None, None) => return Err(missing("timestamp_s")),
+    };
+    let count = match obj.get("count") {
+        Some(c) => count_of(c, "count")?,
+        None => None,
+    };
+    let rrtype = match get(obj, "type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(ParseError::new(ErrorKind::RrType, "type is not a string")),
+        None => return Err(missing("type")),
+    };
+    emit(
+        ctx,
+        &Obs {
+            time,
+            host: opt_str(obj, "hostname")?,
+            class: opt_str(obj, "class")?,
+            query: req_str(obj, "query")?,
+            rrtype: &rrtype,
+            answer: req_str(obj, "answer")?,
+            count,
+        },
+    )
+}
