@@ -26,9 +26,21 @@ enum Command {
         /// The archive to write.
         #[arg(short, long)]
         output: PathBuf,
-        /// Source label for entries that do not name one (replaces theirs).
+        /// Source label for every entry (default: per format, e.g. dnsdb,
+        /// circl, zeek:HOST).
         #[arg(long)]
         source: Option<String>,
+        /// Input format, for every input (default: detected per file by
+        /// content). One of: dnsdb, dnsdb2, circl, mnemonic, mnemonic-cof,
+        /// virustotal, virustotal2, passivetotal, otx, qihoo360,
+        /// securitytrails, passivedns, passivedns-json, zeek, zeek-json,
+        /// suricata, cof, kaspersky, umbrella.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<pdns_providers::Format>,
+        /// The queried name or address, for exports that leave it out
+        /// (VirusTotal v2 reports, SecurityTrails).
+        #[arg(long)]
+        query: Option<String>,
         /// Memory budget for sorting (e.g. 512M, 1G).
         #[arg(long, default_value = "1G")]
         memory: String,
@@ -73,11 +85,23 @@ enum Command {
     },
 }
 
+fn parse_format(s: &str) -> Result<pdns_providers::Format, String> {
+    s.parse().map_err(|_| {
+        let names: Vec<&str> = pdns_providers::Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        format!("unknown format {s:?}; known: {}", names.join(", "))
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build {
             output,
             source,
+            format,
+            query,
             memory,
             strict,
             tmp_dir,
@@ -88,6 +112,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output: output.clone(),
                 inputs,
                 source,
+                format,
+                query,
                 memory: pdns_build::size::parse(&memory)?,
                 strict,
                 tmp_dir,
@@ -105,10 +131,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     r.bad_total()
                 );
                 for (why, n) in &r.bad_lines {
-                    eprintln!("pdns-build: skipped {n} lines: {why}");
+                    eprintln!("pdns-build: bad lines: {n} {why}");
+                }
+                for (why, n) in &r.skipped {
+                    eprintln!("pdns-build: records skipped: {n} {why}");
                 }
             }
-            Ok(if r.bad_total() > 0 {
+            for f in &r.failed_files {
+                eprintln!("pdns-build: input not read: {f}");
+            }
+            Ok(if r.bad_total() > 0 || !r.failed_files.is_empty() {
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS

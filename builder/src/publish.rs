@@ -49,6 +49,27 @@ impl OutputLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Removes temporary files a killed build of the same target left
+    /// behind (`.NAME.*.tmp` beside it). Only safe under the lock, which
+    /// is why it is a method of the lock. Returns how many were removed.
+    pub fn remove_stale_temporaries(&self, target: &Path) -> usize {
+        let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return 0;
+        };
+        let prefix = format!(".{name}.");
+        let Ok(dir) = fs::read_dir(parent(target)) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for e in dir.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&prefix) && n.ends_with(".tmp") && fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
 }
 
 /// `target` with `suffix` appended to its file name.

@@ -1,5 +1,8 @@
 //! The archive reader: cheap open, block and name decoding, verification.
 
+mod fst_index;
+
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -13,6 +16,7 @@ use crate::format::{
 use crate::meta::Meta;
 use crate::name;
 use crate::record::{self, Entry};
+pub(crate) use fst_index::FstIndex;
 
 /// One open archive.
 ///
@@ -34,11 +38,11 @@ pub struct Archive {
     name_records: Bytes,
     name_count: u32,
     record_count: u32,
-    pub(crate) names_rev: fst::Map<Bytes>,
-    pub(crate) names_fwd: fst::Map<Bytes>,
+    pub(crate) names_rev: FstIndex,
+    pub(crate) names_fwd: FstIndex,
     pub(crate) ipv4: Bytes,
     pub(crate) ipv6: Bytes,
-    pub(crate) rdata_names: fst::Map<Bytes>,
+    pub(crate) rdata_names: FstIndex,
     postings: Bytes,
     sources: Vec<String>,
     source_sets: Vec<Vec<u16>>,
@@ -181,13 +185,16 @@ impl Archive {
         let reserved = h.u32()?;
         let required = h.u64()?;
         let optional = h.u64()?;
-        let footer = Footer::parse(whole.get(whole.len() - FOOTER_LEN..).unwrap_or_default())?;
+        // The version comes before the footer: another major version may
+        // lay the footer out differently, and must be reported as newer,
+        // not as damaged (spec 12.2, step 3).
         if major != format::MAJOR_VERSION {
             return Err(Error::UnsupportedVersion {
                 found: format!("{major}.{minor}"),
                 supported: format::MAJOR_VERSION..=format::MAJOR_VERSION,
             });
         }
+        let footer = Footer::parse(whole.get(whole.len() - FOOTER_LEN..).unwrap_or_default())?;
         if reserved != 0 {
             return Err(Error::corrupt("header", "reserved field is not zero"));
         }
@@ -257,6 +264,18 @@ impl Archive {
             }
             table.push(e);
         }
+        // Sections must not overlap (an empty one may share an offset):
+        // overlapping sections would let one structure's bytes be read as
+        // another's.
+        let mut spans: Vec<(u64, u64)> = table
+            .iter()
+            .filter(|e| e.length > 0)
+            .map(|e| (e.offset, e.offset + e.length))
+            .collect();
+        spans.sort_unstable();
+        if spans.windows(2).any(|w| w[0].1 > w[1].0) {
+            return Err(Error::corrupt("section table", "sections overlap"));
+        }
         let get = |k: Kind| -> Result<Bytes> {
             let e = table
                 .iter()
@@ -266,8 +285,7 @@ impl Archive {
                 .slice(e.offset, e.length)
                 .ok_or(Error::corrupt(k.name(), "out of bounds"))
         };
-        let fst_err =
-            |k: Kind| move |e: fst::Error| Error::corrupt(k.name(), format!("bad FST: {e}"));
+        let fst = |k: Kind| FstIndex::new(get(k)?, k.name());
 
         let blocks = get(Kind::Blocks)?;
         let block_index = get(Kind::BlockIndex)?;
@@ -322,10 +340,8 @@ impl Archive {
             data,
         };
 
-        let names_rev =
-            fst::Map::new(get(Kind::NamesReversed)?).map_err(fst_err(Kind::NamesReversed))?;
-        let names_fwd =
-            fst::Map::new(get(Kind::NamesForward)?).map_err(fst_err(Kind::NamesForward))?;
+        let names_rev = fst(Kind::NamesReversed)?;
+        let names_fwd = fst(Kind::NamesForward)?;
         if names_rev.len() != name_count as usize || names_fwd.len() != name_count as usize {
             return Err(Error::corrupt(
                 "NAMES_REV",
@@ -340,8 +356,15 @@ impl Archive {
                 "address table length is not a multiple of the entry size",
             ));
         }
-        let rdata_names =
-            fst::Map::new(get(Kind::RdataNames)?).map_err(fst_err(Kind::RdataNames))?;
+        let rdata_names = fst(Kind::RdataNames)?;
+        // Each key names at least one record, and a record names at most
+        // two (SOA); the bound also caps the work of a walk over the index.
+        if rdata_names.len() as u64 > 2 * u64::from(record_count) {
+            return Err(Error::corrupt(
+                "RDATA_NAMES",
+                "more rdata names than the records can hold",
+            ));
+        }
         let postings = get(Kind::Postings)?;
         let (sources, source_sets) = parse_sources(&get(Kind::Sources)?)?;
         let meta_bytes = get(Kind::Meta).ok();
@@ -467,9 +490,9 @@ impl Archive {
         let start = i
             .checked_mul(BLOCK_ENTRY_LEN)
             .ok_or(Error::corrupt("BLOCK_INDEX", "block number out of range"))?;
-        let b = self
-            .block_index
-            .get(start..start + BLOCK_ENTRY_LEN)
+        let b = start
+            .checked_add(BLOCK_ENTRY_LEN)
+            .and_then(|end| self.block_index.get(start..end))
             .ok_or(Error::corrupt("BLOCK_INDEX", "block number out of range"))?;
         let mut r = Reader::new(b, "BLOCK_INDEX");
         let info = BlockInfo {
@@ -538,6 +561,13 @@ impl Archive {
             .blocks
             .slice(info.offset, u64::from(info.compressed))
             .ok_or_else(|| c("lies past the end of BLOCKS"))?;
+        // A frame that states its size (the writer's all do) must agree
+        // with the index before the index's length is allocated.
+        if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(&frame) {
+            if size != u64::from(info.uncompressed) {
+                return Err(c("frame size differs from the index"));
+            }
+        }
         let raw = zstd::bulk::decompress(&frame, info.uncompressed as usize)
             .map_err(|e| c(&format!("bad zstd frame: {e}")))?;
         if raw.len() != info.uncompressed as usize {
@@ -682,12 +712,22 @@ impl Archive {
         let first = b * nt.per_block;
         let n = nt.per_block.min(nt.count - first) as usize;
         // A name block holds at most per_block keys of at most MAX_NAME_LEN
-        // bytes plus two varints.
-        let cap = n * (name::MAX_NAME_LEN + 8);
-        let raw = zstd::bulk::decompress(&frame, cap.min(MAX_BLOCK_LEN as usize))
+        // bytes plus two varints. `decompress` allocates its capacity up
+        // front: use the frame's stated size when it has one (the writer's
+        // do), not the bound.
+        let cap = n
+            .saturating_mul(name::MAX_NAME_LEN + 8)
+            .min(MAX_BLOCK_LEN as usize);
+        let cap = match zstd::zstd_safe::get_frame_content_size(&frame) {
+            Ok(Some(size)) => usize::try_from(size).unwrap_or(usize::MAX).min(cap),
+            _ => cap,
+        };
+        let raw = zstd::bulk::decompress(&frame, cap)
             .map_err(|e| Error::corrupt("NAME_TABLE", format!("block {b}: bad zstd frame: {e}")))?;
         let mut r = Reader::new(&raw, "NAME_TABLE");
-        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(n);
+        // Each key takes at least two bytes: a crafted count cannot make
+        // this allocation larger than the block.
+        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(n.min(raw.len() / 2));
         for _ in 0..n {
             let shared = r.varint()? as usize;
             let suffix = r.len_bytes()?;
@@ -730,11 +770,24 @@ impl Archive {
         self.name_table.per_block
     }
 
-    /// The id of a normalized name, if the archive has it as an owner.
+    /// The id of a normalized name, if the archive has it as an owner
+    /// (`None` too when the name index is damaged).
     pub fn name_id(&self, normalized: &str) -> Option<u32> {
-        self.names_rev
-            .get(name::reversed_key(normalized))
-            .and_then(|v| u32::try_from(v).ok())
+        self.lookup_name(normalized).ok().flatten()
+    }
+
+    /// The id of a normalized name, if the archive has it as an owner.
+    pub(crate) fn lookup_name(&self, normalized: &str) -> Result<Option<u32>> {
+        match self.names_rev.get(&name::reversed_key(normalized))? {
+            None => Ok(None),
+            Some(v) => match u32::try_from(v) {
+                Ok(id) if id < self.name_count => Ok(Some(id)),
+                _ => Err(Error::corrupt(
+                    "NAMES_REV",
+                    format!("name id {v} out of range"),
+                )),
+            },
+        }
     }
 
     /// The source labels of source set `set`.
@@ -787,21 +840,35 @@ impl Archive {
             bm.insert(rid);
             return Ok(bm);
         }
-        let len_bytes = self
-            .postings
-            .slice(ptr, 4)
-            .ok_or(Error::corrupt("POSTINGS", "pointer out of bounds"))?;
-        let len = read_u32(&len_bytes, 0, "POSTINGS")?;
-        let body = self
-            .postings
-            .slice(ptr + 4, u64::from(len))
-            .ok_or(Error::corrupt("POSTINGS", "posting list past the end"))?;
+        let body = self.stored_posting(ptr)?;
         let bm = roaring::RoaringBitmap::deserialize_from(&body[..])
             .map_err(|e| Error::corrupt("POSTINGS", format!("bad roaring bitmap: {e}")))?;
         if bm.max().is_some_and(|m| m >= self.record_count) {
             return Err(Error::corrupt("POSTINGS", "record id out of range"));
         }
         Ok(bm)
+    }
+
+    /// The bitmap bytes of the stored posting list at offset `ptr`.
+    fn stored_posting(&self, ptr: u64) -> Result<Bytes> {
+        let len_bytes = self
+            .postings
+            .slice(ptr, 4)
+            .ok_or(Error::corrupt("POSTINGS", "pointer out of bounds"))?;
+        let len = read_u32(&len_bytes, 0, "POSTINGS")?;
+        // `ptr + 4` is within POSTINGS: no overflow.
+        self.postings
+            .slice(ptr + 4, u64::from(len))
+            .ok_or(Error::corrupt("POSTINGS", "posting list past the end"))
+    }
+
+    /// An empty [`PostingUnion`] for one query.
+    pub(crate) fn posting_union(&self) -> PostingUnion {
+        PostingUnion {
+            ids: roaring::RoaringBitmap::new(),
+            seen: HashSet::new(),
+            left: self.postings.len() as u64,
+        }
     }
 
     /// Checks every checksum and every cross-reference: the whole-file and
@@ -849,11 +916,54 @@ impl Archive {
     }
 }
 
+/// The union of the posting lists one query meets (every address of a
+/// CIDR, every rdata name of a zone).
+///
+/// A crafted index can point any number of keys at one large list, or at
+/// lists that overlap in POSTINGS, so that decoding them all takes far
+/// more work than the file's size. A list met twice is decoded once (a
+/// writer may share lists), and the distinct lists decoded may not add up
+/// to more bytes than POSTINGS holds, which lists that do not overlap never
+/// do.
+pub(crate) struct PostingUnion {
+    ids: roaring::RoaringBitmap,
+    seen: HashSet<u64>,
+    left: u64,
+}
+
+impl PostingUnion {
+    /// Adds the list `ptr` refers to.
+    pub(crate) fn add(&mut self, a: &Archive, ptr: u64) -> Result<()> {
+        if ptr & POSTING_INLINE == 0 {
+            if !self.seen.insert(ptr) {
+                return Ok(());
+            }
+            let stored = a.stored_posting(ptr)?.len() as u64 + 4;
+            self.left = self
+                .left
+                .checked_sub(stored)
+                .ok_or(Error::corrupt("POSTINGS", "posting lists overlap"))?;
+        }
+        let bm = a.posting(ptr)?;
+        if self.ids.is_empty() {
+            self.ids = bm;
+        } else {
+            self.ids |= bm;
+        }
+        Ok(())
+    }
+
+    /// The record ids of every list added.
+    pub(crate) fn into_ids(self) -> roaring::RoaringBitmap {
+        self.ids
+    }
+}
+
 /// Reads the `i`th little-endian u32 of a slice.
 pub(crate) fn read_u32(b: &[u8], i: usize, what: &'static str) -> Result<u32> {
     let s = i
         .checked_mul(4)
-        .and_then(|p| b.get(p..p + 4))
+        .and_then(|p| b.get(p..p.checked_add(4)?))
         .ok_or(Error::corrupt(what, "index out of range"))?;
     Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
@@ -862,7 +972,7 @@ pub(crate) fn read_u32(b: &[u8], i: usize, what: &'static str) -> Result<u32> {
 pub(crate) fn read_u64(b: &[u8], i: usize, what: &'static str) -> Result<u64> {
     let s = i
         .checked_mul(8)
-        .and_then(|p| b.get(p..p + 8))
+        .and_then(|p| b.get(p..p.checked_add(8)?))
         .ok_or(Error::corrupt(what, "index out of range"))?;
     let mut a = [0u8; 8];
     a.copy_from_slice(s);

@@ -22,26 +22,23 @@ fn bad(why: impl Into<String>) -> Error {
 }
 
 /// Reads a number given as a JSON number or a string of digits.
+/// A float that is a whole-second time or count: finite, not negative,
+/// and within `u64` (saturating a huge value would invent a time).
+fn float_u64(f: f64) -> Option<u64> {
+    (f.is_finite() && (0.0..18_446_744_073_709_549_568.0).contains(&f)).then_some(f as u64)
+}
+
 fn number(v: &Value, field: &str) -> Result<u64> {
     match v {
         Value::Number(n) => n
             .as_u64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| *f >= 0.0 && f.is_finite())
-                    .map(|f| f as u64)
-            })
+            .or_else(|| n.as_f64().and_then(float_u64))
             .ok_or_else(|| bad(format!("{field} is not a non-negative number"))),
         Value::String(s) => {
             let t = s.trim();
             t.parse::<u64>()
                 .ok()
-                .or_else(|| {
-                    t.parse::<f64>()
-                        .ok()
-                        .filter(|f| *f >= 0.0 && f.is_finite())
-                        .map(|f| f as u64)
-                })
+                .or_else(|| t.parse::<f64>().ok().and_then(float_u64))
                 .ok_or_else(|| bad(format!("{field} is not a number: {:?}", truncate(s))))
         }
         _ => Err(bad(format!("{field} is not a number"))),
@@ -130,6 +127,9 @@ pub fn from_value(v: &Value) -> Result<Vec<Entry>> {
     };
     if rdatas.is_empty() {
         return Err(bad("rdata is an empty array"));
+    }
+    if rrname.trim().is_empty() {
+        return Err(bad("rrname is empty"));
     }
     let rrname = name::normalize(rrname)?;
     let (tf, tl) = if tf <= tl { (tf, tl) } else { (tl, tf) };
@@ -231,6 +231,8 @@ mod tests {
             r#"{"rrname":"a","rrtype":"A","rdata":[],"time_first":1,"time_last":2}"#,
             r#"{"rrname":"a","rrtype":"A","rdata":"1.2.3.4","time_first":-1,"time_last":2}"#,
             r#"{"rrname":"a","rrtype":"A","rdata":"1.2.3.4"}"#,
+            r#"{"rrname":"","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2}"#,
+            r#"{"rrname":"a","rrtype":"A","rdata":"1.2.3.4","time_first":1e300,"time_last":2}"#,
         ] {
             assert!(from_line(l).is_err(), "{l}");
         }

@@ -94,6 +94,10 @@ pub enum Error {
     /// Record data could not be parsed or normalized.
     #[error("invalid rdata: {0}")]
     InvalidRdata(String),
+    /// An entry given to the writer breaks a rule of the record model (not
+    /// normalized, times in the wrong order, rdata too long).
+    #[error("invalid entry: {0}")]
+    InvalidEntry(String),
     /// A COF JSON object could not be read.
     #[error("invalid COF: {0}")]
     InvalidCof(String),

@@ -208,7 +208,7 @@ pub fn merge<W: Write>(archives: &[Archive], out: W, opts: WriterOptions) -> Res
         streams.push(a.query(&Query::All, &Filter::default())?);
     }
     for e in FederatedMatches::new(streams)? {
-        w.add(&e?)?;
+        w.push(e?)?;
     }
     w.finish()
 }

@@ -6,7 +6,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use fst::{Automaton, IntoStreamer, Streamer};
+use fst::automaton::AlwaysMatch;
+use fst::Automaton;
 use roaring::RoaringBitmap;
 
 use crate::archive::{Archive, Block, NameBlock, V4_LEN, V6_LEN};
@@ -388,7 +389,9 @@ impl<'a> Matches<'a> {
                     info.min_last,
                     info.max_last,
                 ) {
-                    self.source.skip_to(info.first_record + info.records);
+                    // Saturating: a crafted index can claim any count.
+                    self.source
+                        .skip_to(info.first_record.saturating_add(info.records));
                     continue;
                 }
                 self.block = Some(a.decode_block(bi)?);
@@ -500,7 +503,7 @@ impl Archive {
             },
             Query::Name(n) => {
                 let n = name::normalize(n)?;
-                match self.name_id(&n) {
+                match self.lookup_name(&n)? {
                     Some(id) => {
                         known_name = Some((id, n));
                         Source::Ranges {
@@ -529,16 +532,11 @@ impl Archive {
                 let p = name::normalize(p)?;
                 let mut key = p.into_bytes();
                 key.push(b'.');
-                let mut ids = RoaringBitmap::new();
-                let mut st = prefix_range(&self.names_fwd, &key).into_stream();
-                while let Some((_, v)) = st.next() {
-                    ids.insert(v as u32);
-                }
-                names_source(ids)
+                self.fwd_search(&AlwaysMatch, &key, successor(&key).as_deref())?
             }
             Query::Regex(re) => {
                 let aut = crate::regex::RegexAutomaton::new(re)?;
-                self.fwd_search(aut)
+                self.fwd_search(&aut, b"", None)?
             }
             Query::Fuzzy { name: n, distance } => {
                 let n = name::normalize(n)?;
@@ -547,7 +545,7 @@ impl Archive {
                 }
                 let lev = fst::automaton::Levenshtein::new(&n, u32::from((*distance).min(2)))
                     .map_err(|e| Error::InvalidQuery(format!("fuzzy {n}: {e}")))?;
-                self.fwd_search(lev)
+                self.fwd_search(&lev, b"", None)?
             }
             Query::Ip(ip) => {
                 let (addr, prefix) = (*ip, if ip.is_ipv4() { 32 } else { 128 });
@@ -558,7 +556,7 @@ impl Archive {
             }
             Query::RdataName(n) => {
                 let n = name::normalize(n)?;
-                let bm = match self.rdata_names.get(name::reversed_key(&n)) {
+                let bm = match self.rdata_names.get(&name::reversed_key(&n))? {
                     Some(ptr) => self.posting(ptr)?,
                     None => RoaringBitmap::new(),
                 };
@@ -567,15 +565,16 @@ impl Archive {
             Query::RdataSubtree { zone, include_apex } => {
                 let zone = name::normalize(zone)?;
                 let key = name::reversed_key(&zone);
-                let mut bm = RoaringBitmap::new();
-                let mut st = prefix_range(&self.rdata_names, &key).into_stream();
-                while let Some((k, ptr)) = st.next() {
-                    if !*include_apex && k == key.as_slice() {
-                        continue;
-                    }
-                    bm |= self.posting(ptr)?;
-                }
-                Source::Records(bm.into_iter(), None)
+                let mut union = self.posting_union();
+                let to = successor(&key);
+                self.rdata_names
+                    .walk(&AlwaysMatch, &key, to.as_deref(), |k, ptr| {
+                        if *include_apex || k != key.as_slice() {
+                            union.add(self, ptr)?;
+                        }
+                        Ok(true)
+                    })?;
+                Source::Records(union.into_ids().into_iter(), None)
             }
         };
         let mut m = Matches::new(self, source, filter);
@@ -593,33 +592,47 @@ impl Archive {
         self.query(q, filter)?.summarize()
     }
 
-    fn fwd_search<A: Automaton>(&self, aut: A) -> Source {
+    /// The names of NAMES_FWD in `[from, to)` that `aut` matches.
+    fn fwd_search<A: Automaton>(&self, aut: &A, from: &[u8], to: Option<&[u8]>) -> Result<Source> {
         let mut ids = RoaringBitmap::new();
-        let mut st = self.names_fwd.search(aut).into_stream();
-        while let Some((_, v)) = st.next() {
-            ids.insert(v as u32);
-        }
-        names_source(ids)
+        self.names_fwd.walk(aut, from, to, |_, v| {
+            ids.insert(self.checked_name_id(v, "NAMES_FWD")?);
+            Ok(true)
+        })?;
+        Ok(names_source(ids))
+    }
+
+    /// A name id read from a name index, checked against the name count
+    /// (an index value is 64 bits; truncating it would pick a wrong name).
+    fn checked_name_id(&self, v: u64, section: &'static str) -> Result<u32> {
+        u32::try_from(v)
+            .ok()
+            .filter(|&id| id < self.name_count())
+            .ok_or_else(|| Error::corrupt(section, format!("name id {v} out of range")))
     }
 
     /// The name id range `[lo, hi)` at or below `zone`.
     pub(crate) fn subtree_ids(&self, zone: &str, include_apex: bool) -> Result<Option<(u32, u32)>> {
         let prefix = name::reversed_key(zone);
-        let first = |from: &[u8]| -> Option<(Vec<u8>, u32)> {
-            let mut st = self.names_rev.range().ge(from).into_stream();
-            st.next().map(|(k, v)| (k.to_vec(), v as u32))
+        let first = |from: &[u8]| -> Result<Option<(Vec<u8>, u32)>> {
+            let mut found = None;
+            self.names_rev.walk(&AlwaysMatch, from, None, |k, v| {
+                found = Some((k.to_vec(), self.checked_name_id(v, "NAMES_REV")?));
+                Ok(false)
+            })?;
+            Ok(found)
         };
-        let Some((k, mut lo)) = first(&prefix) else {
+        let Some((k, mut lo)) = first(&prefix)? else {
             return Ok(None);
         };
         if !k.starts_with(&prefix) {
             return Ok(None);
         }
         if !include_apex && k == prefix {
-            lo += 1;
+            lo += 1; // lo < name_count: no overflow
         }
         let hi = match successor(&prefix) {
-            Some(succ) => first(&succ).map_or(self.name_count(), |(_, v)| v),
+            Some(succ) => first(&succ)?.map_or(self.name_count(), |(_, v)| v),
             None => self.name_count(),
         };
         if lo >= hi || hi > self.name_count() {
@@ -669,7 +682,8 @@ impl Archive {
                 h = m;
             }
         }
-        let mut bm = RoaringBitmap::new();
+        let what = if width == V4_LEN { "IPV4" } else { "IPV6" };
+        let mut union = self.posting_union();
         let mut prev: Option<&[u8]> = None;
         for i in l..n {
             let k = key(i);
@@ -677,7 +691,7 @@ impl Archive {
                 break;
             }
             if prev.is_some_and(|p| p >= k) {
-                return Err(Error::corrupt("IPV4", "address table is not sorted"));
+                return Err(Error::corrupt(what, "address table is not sorted"));
             }
             prev = Some(k);
             let ptr = crate::archive::read_u64(
@@ -685,16 +699,11 @@ impl Archive {
                     .get(i * width + alen..(i + 1) * width)
                     .unwrap_or_default(),
                 0,
-                "IPV4",
+                what,
             )?;
-            let p = self.posting(ptr)?;
-            if bm.is_empty() {
-                bm = p;
-            } else {
-                bm |= p;
-            }
+            union.add(self, ptr)?;
         }
-        Ok(bm)
+        Ok(union.into_ids())
     }
 
     /// Iterates every IPv4 address in the archive with its entry count.
@@ -725,15 +734,6 @@ fn names_source(ids: RoaringBitmap) -> Source {
     Source::Names {
         ids: ids.into_iter(),
         cur: (0, 0),
-    }
-}
-
-/// The keys of `map` that start with `prefix`.
-fn prefix_range<'m>(map: &'m fst::Map<crate::Bytes>, prefix: &[u8]) -> fst::map::StreamBuilder<'m> {
-    let b = map.range().ge(prefix);
-    match successor(prefix) {
-        Some(s) => b.lt(s),
-        None => b,
     }
 }
 

@@ -138,10 +138,14 @@ pub fn compare_names(a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
-    let la = name::labels(a);
-    let lb = name::labels(b);
-    let mut ia = la.iter().rev();
-    let mut ib = lb.iter().rev();
+    if a.contains('\\') || b.contains('\\') {
+        return name::reversed_key(a).cmp(&name::reversed_key(b));
+    }
+    // Without escapes every '.' separates labels. The root "." has none.
+    let la = if a == "." { "" } else { a };
+    let lb = if b == "." { "" } else { b };
+    let mut ia = la.rsplit('.').filter(|_| !la.is_empty());
+    let mut ib = lb.rsplit('.').filter(|_| !lb.is_empty());
     loop {
         match (ia.next(), ib.next()) {
             (None, None) => return Ordering::Equal,
@@ -167,8 +171,17 @@ pub fn compare_rdata(rrtype: u16, a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
+    // Parsing both addresses avoids allocating their encodings; a value
+    // that is not an address falls back to the general rule.
     match rrtype {
-        known::A | known::AAAA => encode_rdata(rrtype, a).cmp(&encode_rdata(rrtype, b)),
+        known::A => match (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) {
+            (Ok(x), Ok(y)) => x.octets().cmp(&y.octets()),
+            _ => encode_rdata(rrtype, a).cmp(&encode_rdata(rrtype, b)),
+        },
+        known::AAAA => match (a.parse::<Ipv6Addr>(), b.parse::<Ipv6Addr>()) {
+            (Ok(x), Ok(y)) => x.octets().cmp(&y.octets()),
+            _ => encode_rdata(rrtype, a).cmp(&encode_rdata(rrtype, b)),
+        },
         _ => a.as_bytes().cmp(b.as_bytes()),
     }
 }
@@ -237,6 +250,10 @@ pub fn escape_text_str(s: &str) -> String {
 /// The types whose rdata holds domain names, and where: returns the names
 /// in a normalized rdata (the targets indexed by the rdata-name index).
 pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
+    // Generic (RFC 3597) data holds no presentation names.
+    if rdata.starts_with("\\#") {
+        return Vec::new();
+    }
     let fields: Vec<&str> = rdata.split(' ').collect();
     let pick = |i: usize| fields.get(i).copied().into_iter().collect::<Vec<_>>();
     match rrtype {
@@ -247,6 +264,10 @@ pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
             } else {
                 Vec::new()
             }
+        }
+        // A lone field is the target, as lossy sources log it.
+        known::MX | 18 | 21 | 36 | known::SRV | known::SVCB | known::HTTPS if fields.len() == 1 => {
+            pick(0)
         }
         // MX, AFSDB, RT, KX: preference then name
         known::MX | 18 | 21 | 36 => pick(1),
@@ -261,7 +282,13 @@ pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
     }
     .into_iter()
     .filter(|n| !n.is_empty() && !n.starts_with('"'))
-    .collect()
+    .fold(Vec::new(), |mut v, n| {
+        // An SOA whose MNAME is its RNAME names it once.
+        if !v.contains(&n) {
+            v.push(n);
+        }
+        v
+    })
 }
 
 /// Normalizes rdata given in presentation form to the canonical form of its
@@ -285,7 +312,14 @@ pub fn normalize_rdata(rrtype: u16, rdata: &str) -> Result<String> {
         |why: &str| Error::InvalidRdata(format!("{}: {why}", crate::rrtype::to_string(rrtype)));
     let raw = rdata.trim();
     if raw.starts_with("\\#") {
-        return normalize_generic(raw).ok_or_else(|| bad("bad RFC 3597 generic data"));
+        let g = normalize_generic(raw).ok_or_else(|| bad("bad RFC 3597 generic data"))?;
+        // An address type in generic form is an address: store it as one,
+        // so it is indexed and compared like any other (RFC 3597 §5).
+        return match rrtype {
+            known::A | known::AAAA => generic_address(rrtype, &g)
+                .ok_or_else(|| bad("generic data of the wrong length for the type")),
+            _ => Ok(g),
+        };
     }
     match rrtype {
         known::A => raw
@@ -315,6 +349,13 @@ pub fn normalize_rdata(rrtype: u16, rdata: &str) -> Result<String> {
                 return Err(bad("empty"));
             }
             let name_at: &[usize] = match rrtype {
+                // A lone field of a name-bearing type is the name: lossy
+                // sources (Zeek, gamelinux, Suricata) log only the target.
+                known::MX | 18 | 21 | 36 | known::SRV | known::SVCB | known::HTTPS
+                    if fields.len() == 1 =>
+                {
+                    &[0]
+                }
                 known::MX | 18 | 21 | 36 => &[1],
                 known::SRV => &[3],
                 known::SOA => &[0, 1],
@@ -340,6 +381,19 @@ pub fn normalize_rdata(rrtype: u16, rdata: &str) -> Result<String> {
 
 fn escape_utf8(s: &str) -> String {
     escape_text_str(s)
+}
+
+/// The address in normalized generic data of an A (4 octets) or AAAA (16
+/// octets) record.
+fn generic_address(rrtype: u16, g: &str) -> Option<String> {
+    let hex = g.split(' ').nth(2)?;
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    match (rrtype, bytes.len()) {
+        (known::A, 4) | (known::AAAA, 16) => Some(decode_rdata(rrtype, &bytes)),
+        _ => None,
+    }
 }
 
 fn normalize_generic(raw: &str) -> Option<String> {
@@ -383,6 +437,9 @@ mod tests {
         assert_eq!(n(16, "a\u{1b}b"), "a\\027b");
         assert_eq!(n(999, "\\# 2 0A 0b"), "\\# 2 0a0b");
         assert!(normalize_rdata(999, "\\# 3 0a0b").is_err());
+        assert_eq!(n(1, "\\# 4 c0000201"), "192.0.2.1");
+        assert!(normalize_rdata(1, "\\# 0").is_err());
+        assert!(normalize_rdata(28, "\\# 4 c0000201").is_err());
         assert_eq!(n(48, "257 3  8 AwEAAa"), "257 3 8 AwEAAa");
     }
 
@@ -392,6 +449,13 @@ mod tests {
         assert_eq!(rdata_names(2, "ns1.example.com"), ["ns1.example.com"]);
         assert_eq!(rdata_names(6, "a.b c.d 1 2 3 4 5"), ["a.b", "c.d"]);
         assert!(rdata_names(1, "192.0.2.1").is_empty());
+        assert!(rdata_names(15, "\\# 3 000a00").is_empty());
+        assert_eq!(rdata_names(6, "a.b a.b 1 2 3 4 5"), ["a.b"]);
+        assert_eq!(rdata_names(15, "mx.example.com"), ["mx.example.com"]);
+        assert_eq!(
+            normalize_rdata(15, "MX.Example.com.").unwrap(),
+            "mx.example.com"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the address tables and the rdata-name index folds their postings into
 //! the same digests; the two must agree. Memory stays at one block.
 
-use fst::Streamer;
+use fst::automaton::AlwaysMatch;
 
 use crate::archive::{Archive, V4_LEN, V6_LEN};
 use crate::error::{Error, Result};
@@ -44,24 +44,35 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
     // Names: table, both FSTs, record ranges.
     let mut prev_key: Option<Vec<u8>> = None;
     let mut expect_start = 0u32;
+    // Each name block is decoded once, not once per name: a block can hold
+    // every name of the archive.
+    let per = a.names_per_block();
+    let mut block = None;
     for id in 0..a.name_count() {
         let (s, e) = a.name_records(id)?;
         if s != expect_start || e <= s {
             return Err(c("NAME_RECORDS", format!("name {id} has records [{s}, {e}), expected to start at {expect_start} and be non-empty")));
         }
         expect_start = e;
-        let n = a.name(id)?;
+        if id % per == 0 || block.is_none() {
+            block = Some(a.decode_name_block(id)?);
+        }
+        let n = block
+            .as_ref()
+            .and_then(|b| b.keys.get((id % per) as usize))
+            .map(|k| name::from_reversed_key(k))
+            .ok_or_else(|| c("NAME_TABLE", format!("block of name {id} is short")))?;
         let key = name::reversed_key(&n);
         if prev_key.as_ref().is_some_and(|p| *p >= key) {
             return Err(c("NAME_TABLE", format!("name {id} is out of order")));
         }
-        if a.names_rev.get(&key) != Some(u64::from(id)) {
+        if a.names_rev.get(&key)? != Some(u64::from(id)) {
             return Err(c(
                 "NAMES_REV",
                 format!("name {id} ({n}) is not indexed under its id"),
             ));
         }
-        if a.names_fwd.get(n.as_bytes()) != Some(u64::from(id)) {
+        if a.names_fwd.get(n.as_bytes())? != Some(u64::from(id)) {
             return Err(c(
                 "NAMES_FWD",
                 format!("name {id} ({n}) is not indexed under its id"),
@@ -124,6 +135,18 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
                 _ => {}
             }
             let text = record::decode_rdata(t, &rd);
+            // Stored rdata is the canonical presentation (printable ASCII)
+            // or address octets (spec 9.4). Other bytes read back escaped,
+            // so the entries a reader returns would not be in the file's
+            // key order, which merges and federations rely on.
+            if record::encode_rdata(t, &text) != rd {
+                return Err(c(
+                    "BLOCKS",
+                    format!(
+                        "record {rid}: rdata does not read back as stored (not printable text)"
+                    ),
+                ));
+            }
             let mut seen: Vec<Vec<u8>> = Vec::new();
             for target in record::rdata_names(t, &text) {
                 let k = name::reversed_key(target);
@@ -152,7 +175,9 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
         ));
     }
 
-    // Address tables.
+    // Address tables. A crafted table can point every address at one
+    // large list: stop as soon as the pairs outnumber the records' (the
+    // digests cannot agree then), so the work stays linear in the records.
     let mut ips_idx = Digest::default();
     for (table, width, what) in [(&a.ipv4, V4_LEN, "IPV4"), (&a.ipv6, V6_LEN, "IPV6")] {
         let alen = width - 8;
@@ -167,6 +192,12 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
             for rid in a.posting(ptr)? {
                 ips_idx.add(addr, rid);
             }
+            if ips_idx.n > ips.n {
+                return Err(c(
+                    "POSTINGS",
+                    "address postings hold more pairs than the A/AAAA records".into(),
+                ));
+            }
         }
     }
     if ips != ips_idx {
@@ -178,12 +209,18 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
 
     // Rdata names.
     let mut rn_idx = Digest::default();
-    let mut st = a.rdata_names.stream();
-    while let Some((k, ptr)) = st.next() {
+    a.rdata_names.walk(&AlwaysMatch, b"", None, |k, ptr| {
         for rid in a.posting(ptr)? {
             rn_idx.add(k, rid);
         }
-    }
+        if rn_idx.n > rnames.n {
+            return Err(c(
+                "RDATA_NAMES",
+                "rdata-name postings hold more pairs than the records".into(),
+            ));
+        }
+        Ok(true)
+    })?;
     if rnames != rn_idx {
         return Err(c(
             "RDATA_NAMES",

@@ -223,7 +223,12 @@ pub struct Writer<W: Write> {
     // Postings.
     ips: ExternalSorter,
     rdata_names: ExternalSorter,
+    // zstd contexts, reused: creating one per block costs more than
+    // compressing a small block.
+    block_zstd: zstd::bulk::Compressor<'static>,
+    name_zstd: zstd::bulk::Compressor<'static>,
     // Sources.
+    last_sources: Option<(Vec<String>, u32)>,
     source_ids: HashMap<String, u16>,
     source_labels: Vec<String>,
     set_ids: HashMap<Vec<u16>, u32>,
@@ -244,6 +249,19 @@ impl<W: Write> Writer<W> {
     ///
     /// I/O errors writing the header or creating temporary files.
     pub fn new(out: W, opts: WriterOptions) -> Result<Writer<W>> {
+        if opts.names_per_block == 0 || opts.names_per_block > 65_536 {
+            return Err(Error::Limit(
+                "names_per_block must be between 1 and 65536".into(),
+            ));
+        }
+        // A block is flushed once it reaches block_size, so its largest
+        // record decides the rest; both stay far below what readers accept.
+        if opts.block_size > (format::MAX_BLOCK_LEN as usize) / 4 {
+            return Err(Error::Limit(format!(
+                "block_size must be at most {} bytes",
+                format::MAX_BLOCK_LEN / 4
+            )));
+        }
         let tmp = opts.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
         // Each of the three sorts gets a share of the budget.
         let share = opts.memory / 3;
@@ -258,7 +276,14 @@ impl<W: Write> Writer<W> {
         out.section_crc = 0;
         let names_rev = fst::MapBuilder::new(Spool::new(&tmp)?)
             .map_err(|e| Error::io("starting the name index", io::Error::other(e)))?;
+        let zerr = |e| Error::io("starting zstd", e);
+        let mut block_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
+        block_zstd.include_checksum(true).map_err(zerr)?;
+        let name_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
         Ok(Writer {
+            block_zstd,
+            name_zstd,
+            last_sources: None,
             out,
             block: BlockBuilder::default(),
             block_index: Spool::new(&tmp)?,
@@ -310,9 +335,26 @@ impl<W: Write> Writer<W> {
     /// errors.
     pub fn add(&mut self, entry: &Entry) -> Result<()> {
         if let Some(p) = &mut self.pending {
-            match p.cmp_key(entry) {
+            if p.same_key(entry) {
+                check_entry(entry)?;
+                p.merge(entry);
+                return Ok(());
+            }
+        }
+        self.push(entry.clone())
+    }
+
+    /// [`Writer::add`] for an owned entry, saving a copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::add`].
+    pub fn push(&mut self, entry: Entry) -> Result<()> {
+        check_entry(&entry)?;
+        if let Some(p) = &mut self.pending {
+            match p.cmp_key(&entry) {
                 std::cmp::Ordering::Equal => {
-                    p.merge(entry);
+                    p.merge(&entry);
                     return Ok(());
                 }
                 std::cmp::Ordering::Greater => {
@@ -334,22 +376,44 @@ impl<W: Write> Writer<W> {
                 std::cmp::Ordering::Less => {}
             }
         }
-        if let Some(p) = self.pending.replace(entry.clone()) {
+        if let Some(p) = self.pending.replace(entry) {
             self.write_entry(&p)?;
         }
         Ok(())
     }
 
     fn source_set(&mut self, sources: &[String]) -> Result<u32> {
+        // Runs of entries from one input share their sources.
+        if let Some((last, set)) = &self.last_sources {
+            if last.as_slice() == sources {
+                let set = *set;
+                for &id in self
+                    .sets
+                    .get(set as usize)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    *self.by_source.entry(id).or_default() += 1;
+                }
+                return Ok(set);
+            }
+        }
+        let set = self.source_set_slow(sources)?;
+        self.last_sources = Some((sources.to_vec(), set));
+        Ok(set)
+    }
+
+    fn source_set_slow(&mut self, sources: &[String]) -> Result<u32> {
         let mut ids = Vec::with_capacity(sources.len());
         for s in sources {
             let id = match self.source_ids.get(s) {
                 Some(&id) => id,
                 None => {
                     let id = u16::try_from(self.source_labels.len())
-                        .map_err(|_| Error::Limit("more than 65535 distinct sources".into()))?;
+                        .map_err(|_| Error::Limit("more than 65536 distinct sources".into()))?;
                     self.source_ids.insert(s.clone(), id);
-                    self.source_labels.push(s.clone());
+                    // Labels are stored printable, as readers show them.
+                    self.source_labels.push(crate::record::escape_text_str(s));
                     id
                 }
             };
@@ -374,7 +438,7 @@ impl<W: Write> Writer<W> {
         let rid = u32::try_from(self.record_count)
             .ok()
             .filter(|&r| r != u32::MAX)
-            .ok_or_else(|| Error::Limit("more than 2^32 - 2 entries in one archive".into()))?;
+            .ok_or_else(|| Error::Limit("more than 2^32 - 1 entries in one archive".into()))?;
         // A new owner name gets the next id.
         if self.current_name.as_deref() != Some(e.rrname.as_str()) {
             self.start_name(&e.rrname, rid)?;
@@ -398,7 +462,8 @@ impl<W: Write> Writer<W> {
         b.rdata.extend_from_slice(&rdata);
         b.time_first.push(e.time_first);
         put_varint(&mut b.duration, e.time_last.saturating_sub(e.time_first));
-        put_varint(&mut b.count, e.count.map_or(0, |c| c.saturating_add(1)));
+        // 0 means unknown, so the largest count stored is 2^64 - 2.
+        put_varint(&mut b.count, e.count.map_or(0, |c| c.min(u64::MAX - 1) + 1));
         b.min_first = b.min_first.min(e.time_first);
         b.max_first = b.max_first.max(e.time_first);
         b.min_last = b.min_last.min(e.time_last);
@@ -425,14 +490,14 @@ impl<W: Write> Writer<W> {
                 k.push(4);
                 k.extend_from_slice(&rdata);
                 k.extend_from_slice(&rid.to_be_bytes());
-                self.ips.push(k)?;
+                self.ips.push(&k)?;
             }
             16 if e.rrtype == known::AAAA => {
                 let mut k = Vec::with_capacity(21);
                 k.push(6);
                 k.extend_from_slice(&rdata);
                 k.extend_from_slice(&rid.to_be_bytes());
-                self.ips.push(k)?;
+                self.ips.push(&k)?;
             }
             _ => {}
         }
@@ -440,7 +505,7 @@ impl<W: Write> Writer<W> {
             let mut k = name::reversed_key(target);
             k.push(0);
             k.extend_from_slice(&rid.to_be_bytes());
-            self.rdata_names.push(k)?;
+            self.rdata_names.push(&k)?;
         }
 
         // Statistics.
@@ -475,7 +540,7 @@ impl<W: Write> Writer<W> {
         fwd.extend_from_slice(rrname.as_bytes());
         fwd.push(0);
         fwd.extend_from_slice(&id.to_be_bytes());
-        self.names_fwd.push(fwd)?;
+        self.names_fwd.push(&fwd)?;
         self.name_records.write(&rid.to_le_bytes())?;
         // Name table: front-coded reversed keys, restarting every block.
         if id.is_multiple_of(self.opts.names_per_block) {
@@ -499,7 +564,9 @@ impl<W: Write> Writer<W> {
         if self.name_block.is_empty() {
             return Ok(());
         }
-        let c = zstd::bulk::compress(&self.name_block, self.opts.zstd_level)
+        let c = self
+            .name_zstd
+            .compress(&self.name_block)
             .map_err(|e| Error::io("compressing a name block", e))?;
         self.name_table_offsets.push(self.name_table.len);
         self.name_table.write(&c)?;
@@ -512,11 +579,8 @@ impl<W: Write> Writer<W> {
             return Ok(());
         }
         let raw = self.block.serialize();
-        let mut c = zstd::bulk::Compressor::new(self.opts.zstd_level)
-            .map_err(|e| Error::io("starting zstd", e))?;
-        c.include_checksum(true)
-            .map_err(|e| Error::io("configuring zstd", e))?;
-        let comp = c
+        let comp = self
+            .block_zstd
             .compress(&raw)
             .map_err(|e| Error::io("compressing a record block", e))?;
         let b = &self.block;
@@ -806,6 +870,43 @@ impl<W: Write> Writer<W> {
             crc: self.out.section_crc,
         })
     }
+}
+
+/// The longest stored rdata accepted: a wire rdata is at most 65535
+/// octets, four characters each at worst in presentation form.
+const MAX_RDATA_LEN: usize = 4 * 65_535 + 64;
+
+/// Refuses entries that would make an archive readers cannot query or
+/// verify: names that are not normalized (they could never be found),
+/// times in the wrong order, oversized rdata.
+fn check_entry(e: &Entry) -> Result<()> {
+    let bad = |why: &str| {
+        Error::InvalidEntry(format!(
+            "{}: {why}",
+            crate::record::escape_text_str(&e.rrname)
+        ))
+    };
+    let normalized = |n: &str| {
+        let printable = n
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && !b.is_ascii_uppercase());
+        // A trailing dot is only allowed escaped, as part of a label.
+        let no_trailing_dot = !n.ends_with('.') || n.ends_with("\\.");
+        n == "." || (!n.is_empty() && printable && no_trailing_dot)
+    };
+    if !normalized(&e.rrname) {
+        return Err(bad("rrname is not normalized (see name::normalize)"));
+    }
+    if e.bailiwick.as_deref().is_some_and(|b| !normalized(b)) {
+        return Err(bad("bailiwick is not normalized"));
+    }
+    if e.time_last < e.time_first {
+        return Err(bad("time_last is before time_first"));
+    }
+    if e.rdata.len() > MAX_RDATA_LEN {
+        return Err(bad("rdata is too long"));
+    }
+    Ok(())
 }
 
 /// Splits a sort item `key 0x00 id(be32)`.

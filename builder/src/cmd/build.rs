@@ -1,8 +1,11 @@
 //! `pdns-build build`: inputs → normalized entries → external sort →
 //! aggregated, key-ordered entries → archive, published atomically.
 //!
-//! This first version reads COF JSON lines (plain or zstd-compressed);
-//! the provider formats and captures come with their own importers.
+//! Every input file is decompressed by its magic number (gzip, zstd, xz),
+//! its format detected by content (or forced with `--format`), and parsed
+//! by `pdns_providers`. A bad line is reported as `file:line: reason` and
+//! counted; a file in no known format is reported by name; neither stops
+//! the other files.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,8 +13,9 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use pdns_providers::{detect, Format, Framing, Options, Parser};
 use pdnsfile::sorter::ExternalSorter;
-use pdnsfile::{cof, record, sortkey, InputFile, Writer, WriterOptions};
+use pdnsfile::{record, sortkey, Entry, InputFile, Writer, WriterOptions};
 
 use crate::publish::{AtomicFile, OutputLock};
 
@@ -22,9 +26,14 @@ pub struct BuildArgs {
     pub output: PathBuf,
     /// Files, folders (read recursively) or `-` for standard input.
     pub inputs: Vec<PathBuf>,
-    /// Source label for entries that carry none; replaces theirs when
-    /// `force_source` is set.
+    /// Source label for every entry, replacing the format's default.
     pub source: Option<String>,
+    /// The format of every input; detected per file by content when
+    /// `None`.
+    pub format: Option<Format>,
+    /// The queried name or address, for provider documents that leave it
+    /// out (VirusTotal v2 reports, SecurityTrails).
+    pub query: Option<String>,
     /// Memory budget for the external sort, in bytes.
     pub memory: usize,
     /// Fail the run on the first bad line.
@@ -48,6 +57,11 @@ pub struct BuildReport {
     pub entries_out: u64,
     /// Bad lines per reason.
     pub bad_lines: BTreeMap<String, u64>,
+    /// Records skipped on purpose (requests, NXDOMAIN, other classes, ...),
+    /// per reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Inputs that could not be read or are in no known format.
+    pub failed_files: Vec<String>,
 }
 
 impl BuildReport {
@@ -95,7 +109,8 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Opens an input, decompressing zstd transparently (by magic number).
+/// Opens an input, decompressing gzip, zstd and xz transparently (by
+/// magic number, not by file name).
 fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
     let raw: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin())
@@ -106,25 +121,31 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
     let head = br
         .fill_buf()
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let dec =
-            zstd_decoder(br).with_context(|| format!("{}: bad zstd stream", path.display()))?;
-        return Ok(Box::new(BufReader::with_capacity(1 << 16, dec)));
-    }
-    Ok(Box::new(br))
+    let inner: Box<dyn Read> = if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(
+            zstd::Decoder::with_buffer(br)
+                .with_context(|| format!("{}: bad zstd stream", path.display()))?,
+        )
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(br))
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(br))
+    } else {
+        return Ok(Box::new(br));
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 16, inner)))
 }
 
-fn zstd_decoder(r: BufReader<Box<dyn Read>>) -> io::Result<impl Read> {
-    zstd::Decoder::with_buffer(r)
+/// Fills the reader's buffer with up to 64 KiB for format detection.
+fn peek(r: &mut dyn BufRead) -> io::Result<Vec<u8>> {
+    // fill_buf may return less than is available; one call is enough for
+    // detection, which needs a few lines.
+    Ok(r.fill_buf()?.to_vec())
 }
 
-/// The reason class of an error, for the end-of-run counts: the text
-/// before the first colon.
-fn reason(e: &pdnsfile::Error) -> String {
-    let s = e.to_string();
-    let head = s.split(':').take(2).collect::<Vec<_>>().join(":");
-    record::escape_text_str(&head)
-}
+/// Longest document (whole-JSON) input accepted: provider API answers
+/// are small; a larger file is refused rather than loaded.
+const MAX_DOCUMENT: u64 = 1 << 30;
 
 /// Runs a build.
 ///
@@ -134,7 +155,8 @@ fn reason(e: &pdnsfile::Error) -> String {
 /// `strict`) the first bad line. Bad lines otherwise are reported on
 /// stderr as `file:line: reason` and counted in the report.
 pub fn run(args: &BuildArgs) -> Result<BuildReport> {
-    let _lock = OutputLock::acquire(&args.output)?;
+    let lock = OutputLock::acquire(&args.output)?;
+    lock.remove_stale_temporaries(&args.output);
     let files = expand_inputs(&args.inputs)?;
     let tmp_dir = match &args.tmp_dir {
         Some(d) => d.clone(),
@@ -149,59 +171,17 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     let mut inputs = Vec::new();
     for path in &files {
         report.files += 1;
-        let shown = path.display().to_string();
-        let mut r = open_input(path)?;
-        let mut line = String::new();
-        let mut lineno = 0u64;
-        let mut hasher = crc32c_stream::Hasher::default();
-        let mut size = 0u64;
-        loop {
-            line.clear();
-            let n = r
-                .read_line(&mut line)
-                .with_context(|| format!("{shown}: read error"))?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            hasher.update(line.as_bytes());
-            lineno += 1;
-            report.lines += 1;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            match cof::from_line(text) {
-                Ok(entries) => {
-                    for mut e in entries {
-                        match (&args.source, e.sources.is_empty()) {
-                            (Some(s), _) => e.sources = vec![s.clone()],
-                            (None, true) => e.sources = vec!["cof".to_string()],
-                            (None, false) => {}
-                        }
-                        report.entries_in += 1;
-                        sorter.push(sortkey::encode(&e))?;
-                    }
+        let shown = record::escape_text_str(&path.display().to_string());
+        match read_one(path, &shown, args, &mut sorter, &mut report) {
+            Ok(Some(input)) => inputs.push(input),
+            Ok(None) => {}
+            Err(e) => {
+                if args.strict {
+                    return Err(e);
                 }
-                Err(e) => {
-                    if args.strict {
-                        bail!("{shown}:{lineno}: {e}");
-                    }
-                    eprintln!(
-                        "{}:{lineno}: {}",
-                        record::escape_text_str(&shown),
-                        record::escape_text_str(&e.to_string())
-                    );
-                    *report.bad_lines.entry(reason(&e)).or_default() += 1;
-                }
+                eprintln!("{}", record::escape_text_str(&format!("{e:#}")));
+                report.failed_files.push(shown);
             }
-        }
-        if path.as_os_str() != "-" {
-            inputs.push(InputFile {
-                path: shown,
-                size,
-                hash: format!("crc32c:{:08x}", hasher.finish()),
-            });
         }
     }
     let out = AtomicFile::create(&args.output)?;
@@ -224,11 +204,111 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             report.entries_out += 1;
             last = item.get(..k).map(<[u8]>::to_vec);
         }
-        w.add(&e)?;
+        w.push(e)?;
     }
     let bw = w.finish()?;
     out.commit(bw)?;
     Ok(report)
+}
+
+/// Reads one input into the sorter. Returns its fingerprint (none for
+/// standard input).
+fn read_one(
+    path: &Path,
+    shown: &str,
+    args: &BuildArgs,
+    sorter: &mut ExternalSorter,
+    report: &mut BuildReport,
+) -> Result<Option<InputFile>> {
+    let mut r = open_input(path)?;
+    let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
+    let format = match args.format.or_else(|| detect(&head)) {
+        Some(f) => f,
+        None if head.is_empty() => return Ok(None),
+        None => bail!("{shown}: not in any known format (use --format to name it; pdns-build build --help lists them)"),
+    };
+    let options = Options {
+        source: args.source.clone(),
+        query: args.query.clone(),
+        ..Options::default()
+    };
+    let mut parser =
+        Parser::with_options(format, &options).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let mut hasher = crc32c_stream::Hasher::default();
+    let mut size = 0u64;
+    let mut entries: Vec<Entry> = Vec::new();
+    let bad = |line: u64, e: &pdns_providers::ParseError, report: &mut BuildReport| -> Result<()> {
+        if args.strict {
+            bail!("{shown}:{line}: {e}");
+        }
+        eprintln!("{shown}:{line}: {e}");
+        *report.bad_lines.entry(e.reason().to_string()).or_default() += 1;
+        Ok(())
+    };
+    let mut lineno = 0u64;
+    match format.framing() {
+        Framing::Lines => {
+            let mut buf = Vec::with_capacity(4096);
+            loop {
+                buf.clear();
+                let n = r
+                    .read_until(b'\n', &mut buf)
+                    .with_context(|| format!("{shown}: read error"))?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                hasher.update(&buf);
+                lineno += 1;
+                report.lines += 1;
+                let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
+                    bad(lineno, &e, report)?;
+                }
+                for e in entries.drain(..) {
+                    report.entries_in += 1;
+                    sorter.push(&sortkey::encode(&e))?;
+                }
+            }
+        }
+        Framing::Document => {
+            let mut bytes = Vec::new();
+            (&mut r)
+                .take(MAX_DOCUMENT + 1)
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("{shown}: read error"))?;
+            if bytes.len() as u64 > MAX_DOCUMENT {
+                bail!("{shown}: a {format} document larger than {MAX_DOCUMENT} bytes is not read");
+            }
+            size = bytes.len() as u64;
+            hasher.update(&bytes);
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed = parser.parse_text(&text);
+            report.lines += text.lines().count() as u64;
+            for (line, e) in &parsed.errors {
+                bad(*line, e, report)?;
+            }
+            for e in parsed.entries {
+                report.entries_in += 1;
+                sorter.push(&sortkey::encode(&e))?;
+            }
+        }
+    }
+    if let Err(e) = parser.finish() {
+        bad(lineno, &e, report)?;
+    }
+    for (why, n) in parser.skipped() {
+        *report.skipped.entry((*why).to_string()).or_default() += n;
+    }
+    if path.as_os_str() == "-" {
+        return Ok(None);
+    }
+    Ok(Some(InputFile {
+        path: path.display().to_string(),
+        size,
+        hash: format!("crc32c:{:08x}", hasher.finish()),
+    }))
 }
 
 /// A streaming CRC-32C for input fingerprints.

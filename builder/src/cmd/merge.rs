@@ -13,7 +13,8 @@ use crate::publish::{AtomicFile, OutputLock};
 ///
 /// An input that cannot be opened or is corrupt, or an output error.
 pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize) -> Result<u64> {
-    let _lock = OutputLock::acquire(output)?;
+    let lock = OutputLock::acquire(output)?;
+    lock.remove_stale_temporaries(output);
     let mut archives = Vec::with_capacity(inputs.len());
     for p in inputs {
         archives.push(

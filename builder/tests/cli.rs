@@ -1,0 +1,178 @@
+//! The `pdns-build` binary as cron runs it: exit codes, bad-line reports,
+//! the output lock, and a build killed with SIGKILL at several points that
+//! must leave the previous archive untouched.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pdnsfile::{Archive, Filter, Query};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pdns-build"))
+}
+
+/// Writes `n` COF lines with distinct names (deterministic).
+fn cof_file(path: &Path, n: usize, offset: usize) {
+    let mut s = String::with_capacity(n * 120);
+    for i in offset..offset + n {
+        s.push_str(&format!(
+            "{{\"rrname\":\"h{i}.zone{}.example\",\"rrtype\":\"A\",\"rdata\":\"10.{}.{}.{}\",\"time_first\":{},\"time_last\":{},\"count\":{}}}\n",
+            i % 97,
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255,
+            1_600_000_000 + i,
+            1_600_000_100 + i,
+            i % 7 + 1
+        ));
+    }
+    fs::write(path, s).unwrap();
+}
+
+fn build(out: &Path, inputs: &[&Path]) -> std::process::Output {
+    bin()
+        .arg("build")
+        .arg("-o")
+        .arg(out)
+        .args(inputs)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn builds_and_reports_bad_lines_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    fs::write(
+        &input,
+        concat!(
+            "{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"192.0.2.1\",\"time_first\":1,\"time_last\":2,\"count\":1}\n",
+            "{\"rrname\":\"b.example\",\"rrtype\":\"A\",\"rdata\":\"not-an-ip\",\"time_first\":1,\"time_last\":2}\n",
+            "{\"rrname\":\"c.\\u001b[31mexample\",\"rrtype\":\"A\",\"rdata\":\"192.0.2.3\",\"time_first\":1,\"time_last\":2}\n",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("a.pdns");
+    let o = build(&out, &[&input]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("in.jsonl:2: bad-rdata"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "raw escape reached the terminal: {stderr}"
+    );
+    let a = Archive::open(&out).unwrap();
+    a.verify().unwrap();
+    assert_eq!(a.record_count(), 2);
+    let names: Vec<String> = a
+        .query(&Query::All, &Filter::default())
+        .unwrap()
+        .map(|e| e.unwrap().rrname)
+        .collect();
+    assert_eq!(names, ["c.\\027[31mexample", "a.example"]);
+
+    // --strict fails the run and publishes nothing.
+    let out2 = dir.path().join("b.pdns");
+    let o = bin()
+        .args(["build", "--strict", "-o"])
+        .arg(&out2)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("in.jsonl:2:"));
+    assert!(!out2.exists());
+}
+
+#[test]
+fn unknown_format_is_named_and_other_files_still_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    cof_file(&good, 10, 0);
+    let junk = dir.path().join("notes.txt");
+    fs::write(&junk, "this is not passive DNS\nat all\n").unwrap();
+    let out = dir.path().join("a.pdns");
+    let o = build(&out, &[&junk, &good]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt: not in any known format"),
+        "{stderr}"
+    );
+    assert_eq!(Archive::open(&out).unwrap().record_count(), 10);
+}
+
+#[test]
+fn a_second_build_on_the_same_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.pdns");
+    let _held = pdns_build::publish::OutputLock::acquire(&out).unwrap();
+    let input = dir.path().join("in.jsonl");
+    cof_file(&input, 5, 0);
+    let o = build(&out, &[&input]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another pdns-build is writing this output")
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn sigkill_never_damages_the_previous_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nightly.pdns");
+    let small = dir.path().join("small.jsonl");
+    cof_file(&small, 100, 0);
+    assert_eq!(build(&out, &[&small]).status.code(), Some(0));
+    let before = fs::read(&out).unwrap();
+
+    // Large enough that the build runs for a while even in release.
+    let big = dir.path().join("big.jsonl");
+    cof_file(&big, 400_000, 1_000);
+    let mut killed_while_running = 0;
+    for delay_ms in [0u64, 20, 80, 200, 500, 1_000, 2_000] {
+        let mut child = bin()
+            .args(["build", "--memory", "8M", "-o"])
+            .arg(&out)
+            .arg(&big)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        let now = fs::read(&out).unwrap();
+        // Either the build finished (a complete new archive) or the old
+        // archive is there byte for byte; never anything in between.
+        if now != before {
+            let a = Archive::open(&out).unwrap();
+            a.verify().unwrap();
+            assert_eq!(a.record_count(), 400_000, "a published archive is complete");
+            fs::write(&out, &before).unwrap();
+        } else {
+            Archive::open(&out).unwrap().verify().unwrap();
+        }
+    }
+    assert!(
+        killed_while_running >= 3,
+        "the build was too fast to be killed mid-way"
+    );
+    // The lock died with the process: a new build runs and cleans up the
+    // killed builds' temporary files.
+    let started = Instant::now();
+    assert_eq!(build(&out, &[&small]).status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let leftovers: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
