@@ -7,7 +7,9 @@
 //! - [`publish`]: atomic output (temporary file beside the target, fsync,
 //!   rename) and the output lock.
 //! - [`size`]: parsing of `--memory` sizes.
+//! - [`log`]: one line per step, text or JSON.
 
 pub mod cmd;
+pub mod log;
 pub mod publish;
 pub mod size;

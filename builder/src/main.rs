@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pdns_build::cmd;
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +16,12 @@ use pdns_build::cmd;
     about = "Compile passive DNS data into pdns archives"
 )]
 struct Cli {
+    /// Log only warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log line format on stderr.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: pdns_build::log::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,12 +54,13 @@ enum Command {
         /// Fail on the first bad input line instead of skipping it.
         #[arg(long)]
         strict: bool,
+        /// Yesterday's archive: carried forward into the output; inputs it
+        /// already ingested (same path, size and BLAKE3 hash) are skipped.
+        #[arg(long)]
+        base: Option<PathBuf>,
         /// Folder for temporary sort files (default: the output's folder).
         #[arg(long)]
         tmp_dir: Option<PathBuf>,
-        /// Print only errors.
-        #[arg(short, long)]
-        quiet: bool,
         /// Input files or folders; `-` reads standard input.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
@@ -96,51 +104,69 @@ fn parse_format(s: &str) -> Result<pdns_providers::Format, String> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let log = pdns_build::log::Log {
+        format: cli.log_format,
+        quiet: cli.quiet,
+    };
     match cli.command {
         Command::Build {
             output,
             source,
             format,
             query,
+            base,
             memory,
             strict,
             tmp_dir,
-            quiet,
             inputs,
         } => {
             let args = cmd::build::BuildArgs {
-                output: output.clone(),
+                output,
                 inputs,
                 source,
                 format,
                 query,
+                base,
                 memory: pdns_build::size::parse(&memory)?,
                 strict,
                 tmp_dir,
-                quiet,
+                log,
             };
             let r = cmd::build::run(&args)?;
-            if !quiet {
-                eprintln!(
-                    "pdns-build: wrote {} ({} entries from {} input entries, {} files, {} lines, {} bad lines)",
-                    output.display(),
-                    r.entries_out,
-                    r.entries_in,
-                    r.files,
-                    r.lines,
-                    r.bad_total()
+            for (why, n) in &r.bad_lines {
+                log.warn(
+                    "summary",
+                    &format!("{n} bad lines: {why}"),
+                    json!({"bad_lines": n, "reason": why}),
                 );
-                for (why, n) in &r.bad_lines {
-                    eprintln!("pdns-build: bad lines: {n} {why}");
-                }
-                for (why, n) in &r.skipped {
-                    eprintln!("pdns-build: records skipped: {n} {why}");
-                }
+            }
+            for (why, n) in &r.skipped {
+                log.info(
+                    "summary",
+                    &format!("{n} records skipped: {why}"),
+                    json!({"skipped": n, "reason": why}),
+                );
             }
             for f in &r.failed_files {
-                eprintln!("pdns-build: input not read: {f}");
+                log.warn(
+                    "summary",
+                    &format!("input not read: {f}"),
+                    json!({"file": f}),
+                );
             }
-            Ok(if r.bad_total() > 0 || !r.failed_files.is_empty() {
+            let partial = r.bad_total() > 0 || !r.failed_files.is_empty();
+            log.info(
+                "done",
+                &format!(
+                    "{} entries from {} files ({} already ingested); exit {}",
+                    r.entries_out,
+                    r.files,
+                    r.already_ingested.len(),
+                    if partial { 3 } else { 0 }
+                ),
+                json!({"entries": r.entries_out, "files": r.files, "already_ingested": r.already_ingested.len(), "exit": if partial { 3 } else { 0 }}),
+            );
+            Ok(if partial {
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS

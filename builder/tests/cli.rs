@@ -176,3 +176,69 @@ fn sigkill_never_damages_the_previous_archive() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn base_carries_forward_and_reruns_skip_ingested_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.jsonl");
+    cof_file(&day1, 50, 0);
+    let day2 = dir.path().join("day2.jsonl");
+    cof_file(&day2, 30, 40); // 10 keys overlap with day 1
+    let mon = dir.path().join("mon.pdns");
+    assert_eq!(build(&mon, &[&day1]).status.code(), Some(0));
+    let tue = dir.path().join("tue.pdns");
+    let run = || {
+        bin()
+            .args(["build", "--base"])
+            .arg(&mon)
+            .arg("-o")
+            .arg(&tue)
+            .arg(&day1)
+            .arg(&day2)
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("already ingested, skipped"), "{stderr}");
+    let a = Archive::open(&tue).unwrap();
+    a.verify().unwrap();
+    assert_eq!(a.record_count(), 70);
+    // Overlapping keys were counted once per ingestion: day 1 once, day 2 once.
+    let e = a
+        .query(
+            &Query::Name("h45.zone45.example".into()),
+            &Filter::default(),
+        )
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.count, Some(2 * (45 % 7 + 1)));
+    assert_eq!(a.meta().unwrap().inputs.len(), 2);
+    // A retried run with the same base changes nothing.
+    let before = fs::read(&tue).unwrap();
+    assert_eq!(run().status.code(), Some(0));
+    assert_eq!(fs::read(&tue).unwrap(), before);
+    // Building on top of tue skips both inputs entirely.
+    let wed = dir.path().join("wed.pdns");
+    let o = bin()
+        .args(["build", "--base"])
+        .arg(&tue)
+        .arg("-o")
+        .arg(&wed)
+        .arg(&day1)
+        .arg(&day2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let w = Archive::open(&wed).unwrap();
+    let all = |x: &Archive| {
+        x.query(&Query::All, &Filter::default())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all(&w), all(&a));
+}

@@ -20,10 +20,14 @@ fn build(out: &Path, inputs: Vec<PathBuf>) {
         source: None,
         format: None,
         query: None,
+        base: None,
         memory: 64 << 20,
         strict: false,
         tmp_dir: None,
-        quiet: true,
+        log: pdns_build::log::Log {
+            quiet: true,
+            ..Default::default()
+        },
     };
     run(&args).unwrap();
 }

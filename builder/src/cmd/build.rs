@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pdns_providers::{detect, Format, Framing, Options, Parser};
 use pdnsfile::sorter::ExternalSorter;
-use pdnsfile::{record, sortkey, Entry, InputFile, Writer, WriterOptions};
+use pdnsfile::{record, sortkey, Archive, Entry, Filter, InputFile, Query, Writer, WriterOptions};
+use serde_json::json;
 
 use crate::publish::{AtomicFile, OutputLock};
 
@@ -38,10 +39,14 @@ pub struct BuildArgs {
     pub memory: usize,
     /// Fail the run on the first bad line.
     pub strict: bool,
+    /// Yesterday's archive: its entries are carried into the output, and
+    /// the inputs it records as ingested (same path, size and hash) are
+    /// skipped, so a retried run never counts a file twice.
+    pub base: Option<PathBuf>,
     /// Folder for sort runs (the output's folder when `None`).
     pub tmp_dir: Option<PathBuf>,
-    /// Print nothing but errors.
-    pub quiet: bool,
+    /// Where progress, bad lines and the summary go.
+    pub log: crate::log::Log,
 }
 
 /// What a build did.
@@ -62,6 +67,9 @@ pub struct BuildReport {
     pub skipped: BTreeMap<String, u64>,
     /// Inputs that could not be read or are in no known format.
     pub failed_files: Vec<String>,
+    /// Inputs skipped because the base archive (or this run) already
+    /// ingested them.
+    pub already_ingested: Vec<String>,
 }
 
 impl BuildReport {
@@ -166,24 +174,95 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
+    let base = match &args.base {
+        Some(b) => Some(
+            Archive::open(b)
+                .with_context(|| format!("{}: cannot open the base archive", b.display()))?,
+        ),
+        None => None,
+    };
+    let mut ingested: Vec<InputFile> = base
+        .as_ref()
+        .and_then(|b| b.meta().map(|m| m.inputs.clone()))
+        .unwrap_or_default();
     let mut sorter = ExternalSorter::new(args.memory / 2, tmp_dir.clone(), false);
     let mut report = BuildReport::default();
-    let mut inputs = Vec::new();
     for path in &files {
-        report.files += 1;
         let shown = record::escape_text_str(&path.display().to_string());
+        let fingerprint = if path.as_os_str() == "-" {
+            None
+        } else {
+            match fingerprint(path) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    if args.strict {
+                        return Err(e);
+                    }
+                    args.log.warn(
+                        "input",
+                        &format!("{e:#}"),
+                        json!({"file": shown, "error": "unreadable"}),
+                    );
+                    report.failed_files.push(shown);
+                    continue;
+                }
+            }
+        };
+        if let Some(f) = &fingerprint {
+            if ingested.contains(f) {
+                args.log.info(
+                    "input",
+                    &format!("{shown}: already ingested, skipped"),
+                    json!({"file": shown, "skipped": "already-ingested"}),
+                );
+                report.already_ingested.push(shown);
+                continue;
+            }
+        }
+        report.files += 1;
+        let (lines0, entries0, bad0) = (report.lines, report.entries_in, report.bad_total());
         match read_one(path, &shown, args, &mut sorter, &mut report) {
-            Ok(Some(input)) => inputs.push(input),
-            Ok(None) => {}
+            Ok(format) => {
+                ingested.extend(fingerprint);
+                let (lines, entries, bad) = (
+                    report.lines - lines0,
+                    report.entries_in - entries0,
+                    report.bad_total() - bad0,
+                );
+                args.log.info(
+                    "input",
+                    &format!(
+                        "{shown}: {}, {lines} lines, {entries} entries, {bad} bad lines",
+                        format.map_or("empty", |f| f.name())
+                    ),
+                    json!({"file": shown, "format": format.map(|f| f.name()), "lines": lines, "entries": entries, "bad_lines": bad}),
+                );
+            }
             Err(e) => {
                 if args.strict {
                     return Err(e);
                 }
-                eprintln!("{}", record::escape_text_str(&format!("{e:#}")));
+                args.log.warn(
+                    "input",
+                    &format!("{e:#}"),
+                    json!({"file": shown, "error": "not-read"}),
+                );
                 report.failed_files.push(shown);
             }
         }
     }
+    args.log.info(
+        "read",
+        &format!(
+            "{} files, {} lines, {} entries, {} bad lines",
+            report.files,
+            report.lines,
+            report.entries_in,
+            report.bad_total()
+        ),
+        json!({"files": report.files, "lines": report.lines, "entries": report.entries_in, "bad_lines": report.bad_lines, "skipped": report.skipped}),
+    );
+    let started = std::time::Instant::now();
     let out = AtomicFile::create(&args.output)?;
     let opts = WriterOptions {
         memory: args.memory / 2,
@@ -192,34 +271,89 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         ..WriterOptions::default()
     };
     let mut w = Writer::new(out.writer()?, opts)?;
-    for i in inputs {
+    for i in ingested {
         w.add_input(i);
     }
-    let mut last: Option<Vec<u8>> = None;
-    for item in sorter.finish()? {
-        let item = item?;
-        let e = sortkey::decode(&item)?;
-        let k = sortkey::key_len(&item).unwrap_or(item.len());
-        if last.as_deref() != item.get(..k) {
-            report.entries_out += 1;
-            last = item.get(..k).map(<[u8]>::to_vec);
+    // Two key-ordered streams, the base archive's and the new inputs',
+    // interleaved by key; the writer aggregates equal keys.
+    let mut new_entries = sorter.finish()?.map(|item| {
+        item.map_err(anyhow::Error::from)
+            .and_then(|b| Ok(sortkey::decode(&b)?))
+    });
+    let mut old_entries = match &base {
+        Some(b) => Some(b.query(&Query::All, &Filter::default())?),
+        None => None,
+    };
+    let mut next_old = || -> Result<Option<Entry>> {
+        match old_entries.as_mut().and_then(Iterator::next) {
+            Some(e) => Ok(Some(e?)),
+            None => Ok(None),
         }
+    };
+    let mut a = new_entries.next().transpose()?;
+    let mut b = next_old()?;
+    loop {
+        let take_new = match (&a, &b) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x.cmp_key(y) != std::cmp::Ordering::Greater,
+        };
+        let e = if take_new {
+            let e = a.take();
+            a = new_entries.next().transpose()?;
+            e
+        } else {
+            let e = b.take();
+            b = next_old()?;
+            e
+        };
+        let Some(e) = e else { break };
         w.push(e)?;
     }
     let bw = w.finish()?;
     out.commit(bw)?;
+    // Opening is O(1); the count is in the file.
+    let done = Archive::open(&args.output)
+        .with_context(|| format!("{}: cannot reopen the new archive", args.output.display()))?;
+    report.entries_out = u64::from(done.record_count());
+    let shown = record::escape_text_str(&args.output.display().to_string());
+    args.log.info(
+        "publish",
+        &format!(
+            "{shown}: {} entries, {} bytes, written in {:.2} s",
+            report.entries_out,
+            done.file_len(),
+            started.elapsed().as_secs_f64()
+        ),
+        json!({"file": shown, "entries": report.entries_out, "bytes": done.file_len(), "seconds": started.elapsed().as_secs_f64()}),
+    );
     Ok(report)
 }
 
-/// Reads one input into the sorter. Returns its fingerprint (none for
-/// standard input).
+/// The identity of an input file for idempotent reruns: its path, size
+/// and BLAKE3 hash of its bytes as stored (compressed or not).
+fn fingerprint(path: &Path) -> Result<InputFile> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut h = blake3::Hasher::new();
+    let size =
+        io::copy(&mut f, &mut h).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(InputFile {
+        path: path.display().to_string(),
+        size,
+        hash: format!("blake3:{}", h.finalize().to_hex()),
+    })
+}
+
+/// Reads one input into the sorter; returns its format (none for an empty
+/// input).
 fn read_one(
     path: &Path,
     shown: &str,
     args: &BuildArgs,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
-) -> Result<Option<InputFile>> {
+) -> Result<Option<Format>> {
     let mut r = open_input(path)?;
     let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
     let format = match args.format.or_else(|| detect(&head)) {
@@ -234,14 +368,16 @@ fn read_one(
     };
     let mut parser =
         Parser::with_options(format, &options).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let mut hasher = crc32c_stream::Hasher::default();
-    let mut size = 0u64;
     let mut entries: Vec<Entry> = Vec::new();
     let bad = |line: u64, e: &pdns_providers::ParseError, report: &mut BuildReport| -> Result<()> {
         if args.strict {
             bail!("{shown}:{line}: {e}");
         }
-        eprintln!("{shown}:{line}: {e}");
+        args.log.warn(
+            "bad-line",
+            &format!("{shown}:{line}: {e}"),
+            json!({"file": shown, "line": line, "reason": e.reason(), "error": record::escape_text_str(e.message())}),
+        );
         *report.bad_lines.entry(e.reason().to_string()).or_default() += 1;
         Ok(())
     };
@@ -257,8 +393,6 @@ fn read_one(
                 if n == 0 {
                     break;
                 }
-                size += n as u64;
-                hasher.update(&buf);
                 lineno += 1;
                 report.lines += 1;
                 let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
@@ -281,8 +415,6 @@ fn read_one(
             if bytes.len() as u64 > MAX_DOCUMENT {
                 bail!("{shown}: a {format} document larger than {MAX_DOCUMENT} bytes is not read");
             }
-            size = bytes.len() as u64;
-            hasher.update(&bytes);
             let text = String::from_utf8_lossy(&bytes);
             let parsed = parser.parse_text(&text);
             report.lines += text.lines().count() as u64;
@@ -301,26 +433,5 @@ fn read_one(
     for (why, n) in parser.skipped() {
         *report.skipped.entry((*why).to_string()).or_default() += n;
     }
-    if path.as_os_str() == "-" {
-        return Ok(None);
-    }
-    Ok(Some(InputFile {
-        path: path.display().to_string(),
-        size,
-        hash: format!("crc32c:{:08x}", hasher.finish()),
-    }))
-}
-
-/// A streaming CRC-32C for input fingerprints.
-mod crc32c_stream {
-    #[derive(Default)]
-    pub struct Hasher(u32);
-    impl Hasher {
-        pub fn update(&mut self, b: &[u8]) {
-            self.0 = crc32c::crc32c_append(self.0, b);
-        }
-        pub fn finish(&self) -> u32 {
-            self.0
-        }
-    }
+    Ok(Some(format))
 }
