@@ -342,19 +342,26 @@ impl Archive {
 
         let names_rev = fst(Kind::NamesReversed)?;
         let names_fwd = fst(Kind::NamesForward)?;
-        if names_rev.len() != name_count as usize || names_fwd.len() != name_count as usize {
-            return Err(Error::corrupt(
-                "NAMES_REV",
-                "name index size does not match the name count",
-            ));
+        for (index, section) in [(&names_rev, "NAMES_REV"), (&names_fwd, "NAMES_FWD")] {
+            if index.len() != name_count as usize {
+                return Err(Error::corrupt(
+                    section,
+                    "name index size does not match the name count",
+                ));
+            }
         }
         let ipv4 = get(Kind::Ipv4)?;
         let ipv6 = get(Kind::Ipv6)?;
-        if ipv4.len() % IPV4_ENTRY_LEN != 0 || ipv6.len() % IPV6_ENTRY_LEN != 0 {
-            return Err(Error::corrupt(
-                "IPV4",
-                "address table length is not a multiple of the entry size",
-            ));
+        for (table, width, section) in [
+            (&ipv4, IPV4_ENTRY_LEN, "IPV4"),
+            (&ipv6, IPV6_ENTRY_LEN, "IPV6"),
+        ] {
+            if table.len() % width != 0 {
+                return Err(Error::corrupt(
+                    section,
+                    "address table length is not a multiple of the entry size",
+                ));
+            }
         }
         let rdata_names = fst(Kind::RdataNames)?;
         // Each key names at least one record, and a record names at most
@@ -568,7 +575,7 @@ impl Archive {
                 return Err(c("frame size differs from the index"));
             }
         }
-        let raw = zstd::bulk::decompress(&frame, info.uncompressed as usize)
+        let raw = decompress(&frame, info.uncompressed as usize)
             .map_err(|e| c(&format!("bad zstd frame: {e}")))?;
         if raw.len() != info.uncompressed as usize {
             return Err(c("uncompressed length differs from the index"));
@@ -722,7 +729,7 @@ impl Archive {
             Ok(Some(size)) => usize::try_from(size).unwrap_or(usize::MAX).min(cap),
             _ => cap,
         };
-        let raw = zstd::bulk::decompress(&frame, cap)
+        let raw = decompress(&frame, cap)
             .map_err(|e| Error::corrupt("NAME_TABLE", format!("block {b}: bad zstd frame: {e}")))?;
         let mut r = Reader::new(&raw, "NAME_TABLE");
         // Each key takes at least two bytes: a crafted count cannot make
@@ -840,25 +847,63 @@ impl Archive {
             bm.insert(rid);
             return Ok(bm);
         }
-        let body = self.stored_posting(ptr)?;
-        let bm = roaring::RoaringBitmap::deserialize_from(&body[..])
-            .map_err(|e| Error::corrupt("POSTINGS", format!("bad roaring bitmap: {e}")))?;
+        let (body, is_list) = self.stored_posting_kind(ptr)?;
+        let bm = if is_list {
+            // Strictly increasing ids as a first id and positive deltas.
+            let mut r = Reader::new(&body, "POSTINGS");
+            let mut ids = Vec::with_capacity(body.len() / 2);
+            let mut cur: Option<u32> = None;
+            while r.remaining() > 0 {
+                let d = r.varint_u32()?;
+                let id = match cur {
+                    None => d,
+                    Some(c) if d > 0 => c
+                        .checked_add(d)
+                        .ok_or(Error::corrupt("POSTINGS", "record id overflows"))?,
+                    Some(_) => {
+                        return Err(Error::corrupt("POSTINGS", "posting list is not increasing"))
+                    }
+                };
+                ids.push(id);
+                cur = Some(id);
+            }
+            if ids.len() < 2 {
+                return Err(Error::corrupt(
+                    "POSTINGS",
+                    "stored posting list with fewer than two ids",
+                ));
+            }
+            roaring::RoaringBitmap::from_sorted_iter(ids)
+                .map_err(|_| Error::corrupt("POSTINGS", "posting list is not increasing"))?
+        } else {
+            roaring::RoaringBitmap::deserialize_from(&body[..])
+                .map_err(|e| Error::corrupt("POSTINGS", format!("bad roaring bitmap: {e}")))?
+        };
         if bm.max().is_some_and(|m| m >= self.record_count) {
             return Err(Error::corrupt("POSTINGS", "record id out of range"));
         }
         Ok(bm)
     }
 
-    /// The bitmap bytes of the stored posting list at offset `ptr`.
+    /// The body bytes of the stored posting list at offset `ptr`.
     fn stored_posting(&self, ptr: u64) -> Result<Bytes> {
+        self.stored_posting_kind(ptr).map(|(b, _)| b)
+    }
+
+    /// The body of the stored posting list at `ptr`, and whether it is a
+    /// delta-varint list (else a roaring bitmap).
+    fn stored_posting_kind(&self, ptr: u64) -> Result<(Bytes, bool)> {
         let len_bytes = self
             .postings
             .slice(ptr, 4)
             .ok_or(Error::corrupt("POSTINGS", "pointer out of bounds"))?;
-        let len = read_u32(&len_bytes, 0, "POSTINGS")?;
+        let word = read_u32(&len_bytes, 0, "POSTINGS")?;
+        let is_list = word & format::POSTING_LIST_FLAG != 0;
+        let len = word & !format::POSTING_LIST_FLAG;
         // `ptr + 4` is within POSTINGS: no overflow.
         self.postings
             .slice(ptr + 4, u64::from(len))
+            .map(|b| (b, is_list))
             .ok_or(Error::corrupt("POSTINGS", "posting list past the end"))
     }
 
@@ -957,6 +1002,27 @@ impl PostingUnion {
     pub(crate) fn into_ids(self) -> roaring::RoaringBitmap {
         self.ids
     }
+}
+
+thread_local! {
+    /// One zstd decompression context per thread: creating a context
+    /// costs more than decompressing a small block.
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Decompresses one zstd frame of at most `capacity` bytes.
+fn decompress(frame: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+    DCTX.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(std::io::Error::other)?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(frame, capacity),
+            None => zstd::bulk::decompress(frame, capacity),
+        }
+    })
 }
 
 /// Reads the `i`th little-endian u32 of a slice.

@@ -49,6 +49,9 @@ pub const IPV4_ENTRY_LEN: usize = 12;
 pub const IPV6_ENTRY_LEN: usize = 24;
 /// Posting pointer bit 63: the low 32 bits are the only record id.
 pub const POSTING_INLINE: u64 = 1 << 63;
+/// Bit 31 of a stored posting list's length word: the body is a
+/// delta-varint list of record ids instead of a roaring bitmap.
+pub const POSTING_LIST_FLAG: u32 = 1 << 31;
 
 /// Largest uncompressed record or name block a reader accepts (the writer
 /// stays far below it); bounds the memory one block can claim.
@@ -64,7 +67,7 @@ pub enum Kind {
     Sources = 2,
     /// FST: reversed name key → name id.
     NamesReversed = 3,
-    /// FST: forward name → name id.
+    /// FST set of forward names (ids come from NAMES_REV).
     NamesForward = 4,
     /// u32 array: name id → first record id.
     NameRecords = 5,
@@ -80,7 +83,7 @@ pub enum Kind {
     Ipv6 = 10,
     /// FST: reversed rdata name key → posting pointer.
     RdataNames = 11,
-    /// Roaring bitmaps the posting pointers refer to.
+    /// Stored posting lists (delta-varint lists or roaring bitmaps).
     Postings = 12,
 }
 
@@ -353,6 +356,13 @@ impl<'a> Reader<'a> {
 
     /// Reads an unsigned LEB128 varint of at most 10 bytes.
     pub fn varint(&mut self) -> Result<u64> {
+        // Most values in record blocks fit one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = self.u8()?;

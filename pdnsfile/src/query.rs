@@ -595,9 +595,19 @@ impl Archive {
     /// The names of NAMES_FWD in `[from, to)` that `aut` matches.
     fn fwd_search<A: Automaton>(&self, aut: &A, from: &[u8], to: Option<&[u8]>) -> Result<Source> {
         let mut ids = RoaringBitmap::new();
-        self.names_fwd.walk(aut, from, to, |_, v| {
-            ids.insert(self.checked_name_id(v, "NAMES_FWD")?);
-            Ok(true)
+        self.names_fwd.walk(aut, from, to, |k, _| {
+            // NAMES_FWD holds names only; their ids come from NAMES_REV.
+            let n = String::from_utf8_lossy(k);
+            match self.names_rev.get(&name::reversed_key(&n))? {
+                Some(v) => {
+                    ids.insert(self.checked_name_id(v, "NAMES_REV")?);
+                    Ok(true)
+                }
+                None => Err(Error::corrupt(
+                    "NAMES_FWD",
+                    "holds a name NAMES_REV does not",
+                )),
+            }
         })?;
         Ok(names_source(ids))
     }

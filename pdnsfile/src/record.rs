@@ -403,7 +403,7 @@ fn normalize_generic(raw: &str) -> Option<String> {
     }
     let len: usize = it.next()?.parse().ok()?;
     let hex: String = it.collect::<String>().to_ascii_lowercase();
-    if hex.len() != len * 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if len.checked_mul(2) != Some(hex.len()) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     Some(if len == 0 {
@@ -439,6 +439,8 @@ mod tests {
         assert!(normalize_rdata(999, "\\# 3 0a0b").is_err());
         assert_eq!(n(1, "\\# 4 c0000201"), "192.0.2.1");
         assert!(normalize_rdata(1, "\\# 0").is_err());
+        assert!(normalize_rdata(99, "\\# 9223372036854775808").is_err());
+        assert!(normalize_rdata(99, "\\# 9223372036854775809 00").is_err());
         assert!(normalize_rdata(28, "\\# 4 c0000201").is_err());
         assert_eq!(n(48, "257 3  8 AwEAAa"), "257 3 8 AwEAAa");
     }

@@ -47,7 +47,7 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> WriterOptions {
         WriterOptions {
-            block_size: 16 * 1024,
+            block_size: 4 * 1024,
             names_per_block: 64,
             zstd_level: 9,
             memory: 256 << 20,
@@ -160,6 +160,13 @@ impl BlockBuilder {
             + self.count.len()
             + self.sources.len()
             + self.bailiwick.len()
+    }
+
+    /// Bytes of the block's bailiwick dictionary, bounded separately so
+    /// that many long bailiwicks cannot grow a block past what readers
+    /// accept.
+    fn dict_len(&self) -> usize {
+        self.bailiwick_dict.iter().map(|b| b.len() + 2).sum()
     }
 
     /// Serializes the block (see the spec, "Record block").
@@ -331,7 +338,7 @@ impl<W: Write> Writer<W> {
     /// # Errors
     ///
     /// [`Error::KeyOutOfOrder`] when the entry sorts before the previous
-    /// one; [`Error::Limit`] past 2^32 - 1 entries or 65535 sources; I/O
+    /// one; [`Error::Limit`] past 2^32 - 1 entries or 65536 sources; I/O
     /// errors.
     pub fn add(&mut self, entry: &Entry) -> Result<()> {
         if let Some(p) = &mut self.pending {
@@ -406,14 +413,16 @@ impl<W: Write> Writer<W> {
     fn source_set_slow(&mut self, sources: &[String]) -> Result<u32> {
         let mut ids = Vec::with_capacity(sources.len());
         for s in sources {
+            // Labels are stored printable, as readers show them; two labels
+            // that escape alike are one source.
+            let s = &crate::record::escape_text_str(s);
             let id = match self.source_ids.get(s) {
                 Some(&id) => id,
                 None => {
                     let id = u16::try_from(self.source_labels.len())
                         .map_err(|_| Error::Limit("more than 65536 distinct sources".into()))?;
                     self.source_ids.insert(s.clone(), id);
-                    // Labels are stored printable, as readers show them.
-                    self.source_labels.push(crate::record::escape_text_str(s));
+                    self.source_labels.push(s.clone());
                     id
                 }
             };
@@ -518,7 +527,9 @@ impl<W: Write> Writer<W> {
         self.time_last = Some(self.time_last.map_or(e.time_last, |t| t.max(e.time_last)));
         self.record_count += 1;
 
-        if self.block.approx_len() >= self.opts.block_size {
+        if self.block.approx_len() >= self.opts.block_size
+            || self.block.dict_len() >= self.opts.block_size
+        {
             self.flush_block()?;
         }
         Ok(())
@@ -536,11 +547,7 @@ impl<W: Write> Writer<W> {
                 previous: self.current_name.clone().unwrap_or_default(),
                 got: format!("{rrname} ({e})"),
             })?;
-        let mut fwd = Vec::with_capacity(rrname.len() + 5);
-        fwd.extend_from_slice(rrname.as_bytes());
-        fwd.push(0);
-        fwd.extend_from_slice(&id.to_be_bytes());
-        self.names_fwd.push(&fwd)?;
+        self.names_fwd.push(rrname.as_bytes())?;
         self.name_records.write(&rid.to_le_bytes())?;
         // Name table: front-coded reversed keys, restarting every block.
         if id.is_multiple_of(self.opts.names_per_block) {
@@ -660,16 +667,18 @@ impl<W: Write> Writer<W> {
             .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))?;
         table.push(self.copy_section(Kind::NamesReversed, spool)?);
 
-        let mut fwd = fst::MapBuilder::new(Spool::new(&tmp)?)
+        // NAMES_FWD is a set: with name ids as values the FST could not
+        // share the suffixes of forward names (every output differs), and
+        // it cost more than both other name structures together. A
+        // forward match is turned into its id through NAMES_REV.
+        let mut fwd = fst::SetBuilder::new(Spool::new(&tmp)?)
             .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
         let sorter = std::mem::replace(
             &mut self.names_fwd,
             ExternalSorter::new(0, tmp.clone(), false),
         );
         for item in sorter.finish()? {
-            let item = item?;
-            let (key, id) = split_id(&item)?;
-            fwd.insert(key, u64::from(id))
+            fwd.insert(item?)
                 .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
         }
         let spool = fwd
@@ -894,6 +903,26 @@ fn check_entry(e: &Entry) -> Result<()> {
         let no_trailing_dot = !n.ends_with('.') || n.ends_with("\\.");
         n == "." || (!n.is_empty() && printable && no_trailing_dot)
     };
+    let too_long = |n: &str| n.len() > name::MAX_NAME_LEN;
+    if too_long(&e.rrname) || e.bailiwick.as_deref().is_some_and(too_long) {
+        return Err(bad("name longer than the format allows"));
+    }
+    // Addresses are stored as octets; anything else in an A or AAAA
+    // entry would read back as a different value.
+    let address_ok = match e.rrtype {
+        known::A => e
+            .rdata
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.to_string() == e.rdata),
+        known::AAAA => e
+            .rdata
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|a| a.to_string() == e.rdata),
+        _ => true,
+    };
+    if !address_ok {
+        return Err(bad("A/AAAA rdata is not a normalized address"));
+    }
     if !normalized(&e.rrname) {
         return Err(bad("rrname is not normalized (see name::normalize)"));
     }
@@ -939,11 +968,32 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
     if let [one] = ids {
         return Ok(POSTING_INLINE | u64::from(*one));
     }
+    // Scattered ids (an address used by names all over the archive) are
+    // smaller as a delta-varint list; dense ones as a roaring bitmap. Both
+    // sizes are cheap to know, so the smaller is written.
+    let mut list = Vec::with_capacity(ids.len() * 3);
+    let mut prev = 0u32;
+    for (i, &id) in ids.iter().enumerate() {
+        put_varint(&mut list, u64::from(if i == 0 { id } else { id - prev }));
+        prev = id;
+    }
     let bm: roaring::RoaringBitmap = ids.iter().copied().collect();
     let offset = postings.len;
-    let len = bm.serialized_size() as u32;
-    postings.write(&len.to_le_bytes())?;
-    bm.serialize_into(&mut *postings)
-        .map_err(|e| Error::io("writing postings", e))?;
+    if list.len() <= bm.serialized_size() {
+        let len = u32::try_from(list.len())
+            .ok()
+            .filter(|&l| l < format::POSTING_LIST_FLAG)
+            .ok_or_else(|| Error::Limit("posting list too long".into()))?;
+        postings.write(&(len | format::POSTING_LIST_FLAG).to_le_bytes())?;
+        postings.write(&list)?;
+    } else {
+        let len = u32::try_from(bm.serialized_size())
+            .ok()
+            .filter(|&l| l < format::POSTING_LIST_FLAG)
+            .ok_or_else(|| Error::Limit("posting list too long".into()))?;
+        postings.write(&len.to_le_bytes())?;
+        bm.serialize_into(&mut *postings)
+            .map_err(|e| Error::io("writing postings", e))?;
+    }
     Ok(offset)
 }

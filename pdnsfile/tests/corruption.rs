@@ -2064,13 +2064,13 @@ fn hostile_fsts() {
         });
         let e = caught_by_verify(&c, |e| matches!(e, Error::Corrupt { .. }));
         assert!(corrupt_in(k.name())(&e), "{e:?}");
-        let a = open(&c);
-        let q = if k == Kind::NamesReversed {
-            Query::Name("www.example.com".into())
-        } else {
-            Query::NamePrefix("www".into())
-        };
-        assert!(corrupt_in(k.name())(&query_error(&a, &q).unwrap()));
+        // NAMES_FWD is a set: queries take ids from NAMES_REV and ignore
+        // its values, so only NAMES_REV's bad ids surface in queries.
+        if k == Kind::NamesReversed {
+            let a = open(&c);
+            let q = Query::Name("www.example.com".into());
+            assert!(corrupt_in(k.name())(&query_error(&a, &q).unwrap()));
+        }
     }
     // Bad FST headers are refused at open.
     for body in [Vec::new(), vec![0; 35], vec![0; 36], vec![0xff; 64]] {

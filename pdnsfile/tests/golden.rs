@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pdnsfile::name::{from_reversed_key, reversed_key};
-use pdnsfile::record::{decode_rdata, rdata_names, Entry};
+use pdnsfile::record::Entry;
 use pdnsfile::{rrtype, Archive, Filter, Query, TimeFence, Writer, WriterOptions};
 
 // ---------------------------------------------------------------------------
@@ -351,9 +351,10 @@ fn golden(file: &str, inputs: Vec<Entry>, opts: WriterOptions, check: fn(&Archiv
              committed {} bytes, built {} bytes; first difference at byte {first} (0x{first:x}), \
              in {} of the committed file.\n\
              The archive format or the writer's output has changed. If that is intended, \
-             follow spec/FORMAT.md \"Versioning\" (bump the version for a format change and \
-             log it under \"Version changes\"), update spec/testdata/README.md and the \
-             annotated example if they are affected, then regenerate with\n\n    \
+             follow spec/FORMAT.md \"Versioning\" (bump the version for a format change, or \
+             before 1.0 is released log it as a pre-release change, under \"Version changes\"), \
+             update spec/testdata/README.md and the annotated example and Appendix A if they \
+             are affected, then regenerate with\n\n    \
              PDNS_UPDATE_GOLDEN=1 cargo test -p pdnsfile --test golden\n\n\
              and commit the new files.{}\n",
             committed.len(),
@@ -559,6 +560,72 @@ fn golden_multi_block() {
     );
 }
 
+/// The stored posting lists of the golden files, as spec/testdata/README.md
+/// and FORMAT.md section 18.11 describe them.
+#[test]
+fn golden_stored_posting_lists() {
+    let decode = |file: &str| {
+        let bytes = std::fs::read(testdata(file)).unwrap();
+        spec_decode(&bytes).unwrap_or_else(|e| panic!("{file}: spec decoder: {e}"))
+    };
+    let list = |offset, ids: &[u32]| Stored {
+        offset,
+        list: true,
+        ids: ids.to_vec(),
+    };
+    for file in ["empty.pdns", "one-a.pdns"] {
+        assert!(decode(file).stored.is_empty(), "{file}");
+    }
+    // 2001:db8::80 → {9, 10}, then net.example.web. → {4, 7}.
+    let d = decode("pivots.pdns");
+    assert_eq!(d.stored, [list(0, &[9, 10]), list(6, &[4, 7])]);
+    // The bytes FORMAT.md 18.11 shows: POSTINGS at file offset 0x370.
+    let s = d.sections.iter().find(|s| s.kind == 12).unwrap();
+    assert_eq!((s.offset, s.length), (0x370, 12));
+    let pivots = std::fs::read(testdata("pivots.pdns")).unwrap();
+    assert_eq!(
+        pivots[0x370..0x37c],
+        [0x02, 0x00, 0x00, 0x80, 0x09, 0x01, 0x02, 0x00, 0x00, 0x80, 0x04, 0x03]
+    );
+    // 198.51.100.0 to .3, each the A records of names i and i + 8.
+    assert_eq!(
+        decode("multi-block.pdns").stored,
+        [
+            list(0, &[0, 16]),
+            list(6, &[2, 18]),
+            list(12, &[4, 20]),
+            list(18, &[6, 22])
+        ]
+    );
+}
+
+/// Appendix A of FORMAT.md is the hex dump of the committed `one-a.pdns`.
+#[test]
+fn spec_appendix_a_is_one_a() {
+    let spec =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/FORMAT.md"))
+            .unwrap();
+    let appendix = &spec[spec.find("## Appendix A.").unwrap()..];
+    let block = &appendix[appendix.find("```text\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut dumped = Vec::new();
+    for (i, line) in block.lines().enumerate() {
+        // `xxd` lines: offset, then 16 bytes in groups of two, then text.
+        let (offset, rest) = line.split_once(": ").unwrap();
+        assert_eq!(usize::from_str_radix(offset, 16).unwrap(), i * 16, "{line}");
+        let hex: String = rest[..40].split_whitespace().collect();
+        for j in (0..hex.len()).step_by(2) {
+            dumped.push(u8::from_str_radix(&hex[j..j + 2], 16).unwrap());
+        }
+    }
+    let file = std::fs::read(testdata("one-a.pdns")).unwrap();
+    assert!(
+        dumped == file,
+        "FORMAT.md Appendix A differs from spec/testdata/one-a.pdns; \
+         regenerate it with `xxd spec/testdata/one-a.pdns` and re-check section 18"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // An independent reader, written from spec/FORMAT.md.
 // ---------------------------------------------------------------------------
@@ -595,6 +662,18 @@ struct Decoded {
     entries: Vec<Entry>,
     block_count: usize,
     sources: Vec<String>,
+    /// The stored posting lists, in POSTINGS order.
+    stored: Vec<Stored>,
+}
+
+/// One stored posting list as the spec decoder met it.
+#[derive(Debug, PartialEq, Eq)]
+struct Stored {
+    /// Offset in POSTINGS.
+    offset: usize,
+    /// Whether the body is a delta-varint list (else a Roaring bitmap).
+    list: bool,
+    ids: Vec<u32>,
 }
 
 type R<T> = Result<T, String>;
@@ -669,10 +748,36 @@ fn ensure(ok: bool, what: &str) -> R<()> {
     }
 }
 
-/// Reads a posting pointer: an inline record id or a roaring bitmap in
-/// POSTINGS. Stored lists must come one after the other, starting at
-/// `*next`, in the order the indexes are walked.
-fn posting(ptr: u64, postings: &[u8], next: &mut usize) -> R<Vec<u32>> {
+/// The spec's varint encoding (LEB128, shortest form).
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v & 0x7f) as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The delta-varint list body of strictly increasing ids: the first id,
+/// then each difference.
+fn delta_list(ids: &[u32]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev = None;
+    for &id in ids {
+        put_varint(&mut out, u64::from(id - prev.unwrap_or(0)));
+        prev = Some(id);
+    }
+    out
+}
+
+/// Bit 31 of a stored posting list's word: the body is a delta-varint list.
+const LIST: u32 = 1 << 31;
+
+/// Reads a posting pointer: an inline record id, or a stored list in
+/// POSTINGS (a word with the body's length and encoding, then a
+/// delta-varint list or a Roaring bitmap). Stored lists must come one
+/// after the other, starting at `*next`, in the order the indexes are
+/// walked; each is recorded in `stored`.
+fn posting(ptr: u64, postings: &[u8], next: &mut usize, stored: &mut Vec<Stored>) -> R<Vec<u32>> {
     if ptr & (1 << 63) != 0 {
         ensure(ptr >> 32 == 1 << 31, "inline posting has bits 32..62 set")?;
         return Ok(vec![ptr as u32]);
@@ -682,22 +787,130 @@ fn posting(ptr: u64, postings: &[u8], next: &mut usize) -> R<Vec<u32>> {
         p == *next,
         "stored posting lists tile POSTINGS in walk order",
     )?;
-    let len = u32_at(postings, p) as usize;
+    let word = u32_at(
+        postings.get(p..p + 4).ok_or("posting word past the end")?,
+        0,
+    );
+    let list = word & LIST != 0;
+    let len = (word & !LIST) as usize;
     let body = postings
         .get(p + 4..p + 4 + len)
         .ok_or("posting list past the end of POSTINGS")?;
     *next = p + 4 + len;
-    let bm = roaring::RoaringBitmap::deserialize_from(body).map_err(|e| e.to_string())?;
+    let ids: Vec<u32> = if list {
+        // First id, then positive deltas, until the body's end.
+        let mut c = Cur::new(body);
+        let mut ids: Vec<u32> = Vec::new();
+        while !c.done() {
+            let v = u32::try_from(c.varint()?).map_err(|_| "list varint above 32 bits")?;
+            let id = match ids.last() {
+                None => v,
+                Some(&prev) => {
+                    ensure(v >= 1, "list deltas are at least 1")?;
+                    prev.checked_add(v).ok_or("list id above 32 bits")?
+                }
+            };
+            ids.push(id);
+        }
+        ensure(
+            delta_list(&ids) == body,
+            "list varints use the shortest form",
+        )?;
+        ids
+    } else {
+        let bm = roaring::RoaringBitmap::deserialize_from(body).map_err(|e| e.to_string())?;
+        ensure(
+            bm.serialized_size() == len,
+            "bitmap fills its length exactly",
+        )?;
+        bm.into_iter().collect()
+    };
+    // A delta-varint list MUST hold two ids; the writer stores a single id
+    // inline (a SHOULD of the spec), so no bitmap of one id either.
     ensure(
-        bm.serialized_size() == len,
-        "bitmap fills its length prefix",
+        ids.len() >= 2,
+        "a stored posting list holds fewer than 2 ids",
     )?;
-    // The writer stores a single id inline (a SHOULD of the spec).
+    // The reference writer writes the smaller encoding, ties to the list.
+    let bitmap_len = ids
+        .iter()
+        .copied()
+        .collect::<roaring::RoaringBitmap>()
+        .serialized_size();
     ensure(
-        bm.len() >= 2,
-        "a bitmap posting list holds fewer than 2 ids",
+        list == (delta_list(&ids).len() <= bitmap_len),
+        "the writer chose the smaller body (ties: the list)",
     )?;
-    Ok(bm.into_iter().collect())
+    stored.push(Stored {
+        offset: p,
+        list,
+        ids: ids.clone(),
+    });
+    Ok(ids)
+}
+
+/// Checks the frame of an FST as the spec's table lays it out (version 3,
+/// type 0, masked CRC-32C at the end) and returns its key count.
+fn fst_key_count(b: &[u8]) -> R<u64> {
+    ensure(b.len() >= 36, "FST shorter than its frame")?;
+    ensure(u64_at(b, 0) == 3, "FST version 3")?;
+    ensure(u64_at(b, 8) == 0, "FST type 0")?;
+    let n = b.len();
+    let masked = crc32c::crc32c(&b[..n - 4])
+        .rotate_right(15)
+        .wrapping_add(0xa282_ead8);
+    ensure(masked == u32_at(b, n - 4), "FST masked CRC-32C")?;
+    Ok(u64_at(b, n - 20))
+}
+
+/// The presentation of stored rdata (FORMAT.md 9.4): A and AAAA of 4 and
+/// 16 bytes are addresses; everything else is text, non-printable bytes as
+/// `\DDD`.
+fn spec_rdata_text(t: u16, raw: &[u8]) -> String {
+    match (t, raw.len()) {
+        (1, 4) => std::net::Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]).to_string(),
+        (28, 16) => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(raw);
+            std::net::Ipv6Addr::from(o).to_string()
+        }
+        _ => raw
+            .iter()
+            .map(|&b| {
+                if (0x20..=0x7e).contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("\\{b:03}")
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The names in rdata (FORMAT.md 9.7) of a canonical presentation.
+fn spec_rdata_names(t: u16, text: &str) -> Vec<String> {
+    if text.starts_with("\\#") {
+        return Vec::new();
+    }
+    let f: Vec<&str> = text.split(' ').collect();
+    let one = f.len() == 1;
+    let at: &[usize] = match t {
+        5 | 2 | 12 | 39 | 3 | 4 | 7 | 8 | 9 if one => &[0],
+        15 | 18 | 21 | 36 | 33 | 64 | 65 if one => &[0],
+        15 | 18 | 21 | 36 | 64 | 65 => &[1],
+        33 => &[3],
+        6 => &[0, 1],
+        _ => &[],
+    };
+    let mut out: Vec<String> = Vec::new();
+    for &i in at {
+        if let Some(n) = f.get(i).filter(|n| !n.is_empty() && !n.starts_with('"')) {
+            if !out.iter().any(|o| o == n) {
+                out.push((*n).to_string());
+            }
+        }
+    }
+    out
 }
 
 fn fst_pairs(bytes: &[u8]) -> R<Vec<(Vec<u8>, u64)>> {
@@ -859,17 +1072,43 @@ fn spec_decode(f: &[u8]) -> R<Decoded> {
     let names: Vec<String> = keys.iter().map(|k| from_reversed_key(k)).collect();
 
     // NAMES_REV and NAMES_FWD.
+    ensure(
+        fst_key_count(sec(3)?)? == name_count as u64,
+        "NAMES_REV key count",
+    )?;
     let rev = fst_pairs(sec(3)?)?;
     let want: Vec<(Vec<u8>, u64)> = keys.iter().cloned().zip(0u64..).collect();
     ensure(rev == want, "NAMES_REV maps reversed keys to name ids")?;
+    // NAMES_FWD is a set: every name as a key, every output 0, nothing
+    // else; a forward name gets its id from NAMES_REV.
+    ensure(
+        fst_key_count(sec(4)?)? == name_count as u64,
+        "NAMES_FWD key count equals the name count",
+    )?;
     let fwd = fst_pairs(sec(4)?)?;
-    let mut want: Vec<(Vec<u8>, u64)> = names
-        .iter()
-        .map(|n| n.as_bytes().to_vec())
-        .zip(0u64..)
-        .collect();
+    ensure(
+        fwd.iter().all(|(_, v)| *v == 0),
+        "NAMES_FWD is a set: every output is 0",
+    )?;
+    let set = fst::Set::new(sec(4)?.to_vec()).map_err(|e| e.to_string())?;
+    let set_keys: Vec<Vec<u8>> = set.stream().into_bytes();
+    let mut want: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
     want.sort();
-    ensure(fwd == want, "NAMES_FWD maps names to name ids")?;
+    ensure(
+        set_keys == want && fwd.iter().map(|(k, _)| k).eq(want.iter()),
+        "NAMES_FWD holds every name and nothing else",
+    )?;
+    let rev_ids: BTreeMap<&[u8], u64> = rev.iter().map(|(k, v)| (k.as_slice(), *v)).collect();
+    for k in &set_keys {
+        let n = std::str::from_utf8(k).map_err(|e| e.to_string())?;
+        let id = rev_ids
+            .get(reversed_key(n).as_slice())
+            .ok_or("a NAMES_FWD name has no NAMES_REV entry")?;
+        ensure(
+            names[*id as usize].as_bytes() == k.as_slice(),
+            "NAMES_REV gives a forward name its own id",
+        )?;
+    }
 
     // BLOCK_INDEX and BLOCKS.
     let bi = sec(7)?;
@@ -935,7 +1174,16 @@ fn spec_decode(f: &[u8]) -> R<Decoded> {
                 "record inside its name's range",
             )?;
             let t = types[i] as u16;
-            let text = decode_rdata(t, &rdata[i]);
+            // A and AAAA are always addresses; other values printable.
+            ensure(
+                match t {
+                    1 => rdata[i].len() == 4,
+                    28 => rdata[i].len() == 16,
+                    _ => rdata[i].iter().all(|b| (0x20..=0x7e).contains(b)),
+                },
+                "stored rdata: A 4 octets, AAAA 16, else printable text",
+            )?;
+            let text = spec_rdata_text(t, &rdata[i]);
             rdata_of.push((t, rdata[i].clone(), text.clone()));
             entries.push(Entry {
                 rrname: names[nid].clone(),
@@ -966,14 +1214,15 @@ fn spec_decode(f: &[u8]) -> R<Decoded> {
         if (*t == 1 && raw.len() == 4) || (*t == 28 && raw.len() == 16) {
             want_ips.entry(raw.clone()).or_default().push(rid as u32);
         }
-        for target in rdata_names(*t, text) {
-            let ids = want_names.entry(reversed_key(target)).or_default();
+        for target in spec_rdata_names(*t, text) {
+            let ids = want_names.entry(reversed_key(&target)).or_default();
             if ids.last() != Some(&(rid as u32)) {
                 ids.push(rid as u32);
             }
         }
     }
     let mut next = 0usize;
+    let mut stored = Vec::new();
     let mut got_ips = BTreeMap::new();
     for (kind, width) in [(9u16, 12usize), (10, 24)] {
         let t = sec(kind)?;
@@ -983,14 +1232,20 @@ fn spec_decode(f: &[u8]) -> R<Decoded> {
             let (addr, ptr) = e.split_at(width - 8);
             ensure(prev.is_none_or(|p| p < addr), "addresses ascending")?;
             prev = Some(addr);
-            got_ips.insert(addr.to_vec(), posting(u64_at(ptr, 0), postings, &mut next)?);
+            let ids = posting(u64_at(ptr, 0), postings, &mut next, &mut stored)?;
+            got_ips.insert(addr.to_vec(), ids);
         }
     }
     ensure(got_ips == want_ips, "address tables match the records")?;
     let mut got_names = BTreeMap::new();
+    let rdata_names_keys = fst_key_count(sec(11)?)?;
     for (k, ptr) in fst_pairs(sec(11)?)? {
-        got_names.insert(k, posting(ptr, postings, &mut next)?);
+        got_names.insert(k, posting(ptr, postings, &mut next, &mut stored)?);
     }
+    ensure(
+        rdata_names_keys == got_names.len() as u64,
+        "RDATA_NAMES key count",
+    )?;
     ensure(next == postings.len(), "stored posting lists fill POSTINGS")?;
     ensure(
         got_names.len() <= 2 * record_count,
@@ -1017,5 +1272,6 @@ fn spec_decode(f: &[u8]) -> R<Decoded> {
         entries,
         block_count: bi.len() / 64,
         sources: labels,
+        stored,
     })
 }
