@@ -187,6 +187,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         .unwrap_or_default();
     let mut sorter = ExternalSorter::new(args.memory / 2, tmp_dir.clone(), false);
     let mut report = BuildReport::default();
+    let progress = progress_bar(args, &files);
     for path in &files {
         let shown = record::escape_text_str(&path.display().to_string());
         let fingerprint = if path.as_os_str() == "-" {
@@ -221,7 +222,11 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         }
         report.files += 1;
         let (lines0, entries0, bad0) = (report.lines, report.entries_in, report.bad_total());
-        match read_one(path, &shown, args, &mut sorter, &mut report) {
+        let read = read_one(path, &shown, args, &mut sorter, &mut report);
+        if let (Some(bar), Some(f)) = (&progress, &fingerprint) {
+            bar.inc(f.size);
+        }
+        match read {
             Ok(format) => {
                 ingested.extend(fingerprint);
                 let (lines, entries, bad) = (
@@ -250,6 +255,9 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                 report.failed_files.push(shown);
             }
         }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     args.log.info(
         "read",
@@ -329,6 +337,30 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         json!({"file": shown, "entries": report.entries_out, "bytes": done.file_len(), "seconds": started.elapsed().as_secs_f64()}),
     );
     Ok(report)
+}
+
+/// A progress bar over the inputs' bytes, only when stderr is a terminal
+/// (never in cron mail or a log file) and text logs are wanted.
+fn progress_bar(args: &BuildArgs, files: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if args.log.quiet
+        || args.log.format != crate::log::LogFormat::Text
+        || !io::stderr().is_terminal()
+    {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} {msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 /// The identity of an input file for idempotent reruns: its path, size
