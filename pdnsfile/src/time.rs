@@ -2,8 +2,9 @@
 //! the tools show times as RFC 3339 and accept RFC 3339, plain dates and
 //! Unix seconds.
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard
+/// Hinnant's algorithm); `m` is 1..=12. The date is not checked.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -11,6 +12,16 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// Days in month `m` (1..=12) of year `y`, leap years included.
+pub fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// The civil date of a day count since 1970-01-01.
@@ -60,7 +71,7 @@ pub fn parse(s: &str) -> Option<u64> {
         return None;
     }
     let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(i64::from(y), mo) {
         return None;
     }
     let mut secs = days_from_civil(i64::from(y), mo, d) * 86_400;
@@ -113,6 +124,8 @@ mod tests {
         assert_eq!(parse("1700000000"), Some(1_700_000_000));
         assert_eq!(parse("1969-12-31"), None);
         assert_eq!(parse("2024-13-01"), None);
+        assert_eq!(parse("2024-02-30"), None);
+        assert_eq!(parse("2023-02-29"), None);
         assert_eq!(parse("yesterday"), None);
         for t in [0u64, 951_782_400, 1_709_164_800, 4_102_444_800] {
             assert_eq!(parse(&rfc3339(t)), Some(t));

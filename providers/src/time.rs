@@ -24,27 +24,7 @@ pub(crate) enum End {
     Last,
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm; the
-/// same as `pdnsfile::time`, which does not export it).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
+use pdnsfile::time::{days_from_civil, days_in_month};
 
 /// The digits of `s[a..b]` as a number; `None` unless all are ASCII
 /// digits (so `+1` and ` 1` are refused, unlike `str::parse`).

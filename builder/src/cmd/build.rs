@@ -196,15 +196,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             match fingerprint(path) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    if args.strict {
-                        return Err(e);
-                    }
-                    args.log.warn(
-                        "input",
-                        &format!("{e:#}"),
-                        json!({"file": shown, "error": "unreadable"}),
-                    );
-                    report.failed_files.push(shown);
+                    input_failed(args, &mut report, shown, e, "unreadable")?;
                     continue;
                 }
             }
@@ -243,17 +235,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     json!({"file": shown, "format": format.map(|f| f.name()), "lines": lines, "entries": entries, "bad_lines": bad}),
                 );
             }
-            Err(e) => {
-                if args.strict {
-                    return Err(e);
-                }
-                args.log.warn(
-                    "input",
-                    &format!("{e:#}"),
-                    json!({"file": shown, "error": "not-read"}),
-                );
-                report.failed_files.push(shown);
-            }
+            Err(e) => input_failed(args, &mut report, shown, e, "not-read")?,
         }
     }
     if let Some(bar) = progress {
@@ -337,6 +319,27 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         json!({"file": shown, "entries": report.entries_out, "bytes": done.file_len(), "seconds": started.elapsed().as_secs_f64()}),
     );
     Ok(report)
+}
+
+/// An input that could not be used: fatal with `--strict`, otherwise
+/// logged, recorded, and the run goes on with the other inputs.
+fn input_failed(
+    args: &BuildArgs,
+    report: &mut BuildReport,
+    shown: String,
+    e: anyhow::Error,
+    why: &str,
+) -> Result<()> {
+    if args.strict {
+        return Err(e);
+    }
+    args.log.warn(
+        "input",
+        &format!("{e:#}"),
+        json!({"file": shown, "error": why}),
+    );
+    report.failed_files.push(shown);
+    Ok(())
 }
 
 /// A progress bar over the inputs' bytes, only when stderr is a terminal
