@@ -281,7 +281,9 @@ pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
         _ => Vec::new(),
     }
     .into_iter()
-    .filter(|n| !n.is_empty() && !n.starts_with('"'))
+    // "." as an SVCB/HTTPS target means "the owner itself" (RFC 9460),
+    // and the root is never a useful pivot.
+    .filter(|n| !n.is_empty() && *n != "." && !n.starts_with('"'))
     .fold(Vec::new(), |mut v, n| {
         // An SOA whose MNAME is its RNAME names it once.
         if !v.contains(&n) {
@@ -454,6 +456,7 @@ mod tests {
         assert!(rdata_names(15, "\\# 3 000a00").is_empty());
         assert_eq!(rdata_names(6, "a.b a.b 1 2 3 4 5"), ["a.b"]);
         assert_eq!(rdata_names(15, "mx.example.com"), ["mx.example.com"]);
+        assert!(rdata_names(65, "1 . alpn=h2").is_empty());
         assert_eq!(
             normalize_rdata(15, "MX.Example.com.").unwrap(),
             "mx.example.com"
