@@ -397,6 +397,33 @@ impl Ctx<'_> {
         }
     }
 
+    /// Emits one resolution of the providers that give an owner, a type,
+    /// a value and two times but neither count nor bailiwick
+    /// (PassiveTotal, OTX, Umbrella): TXT values are kept as given.
+    pub fn emit_resolution(
+        &mut self,
+        owner: &str,
+        rrtype: u16,
+        value: &str,
+        first: u64,
+        last: u64,
+    ) {
+        let rdata = if matches!(rrtype, known::TXT | known::SPF) {
+            txt_as_given(value)
+        } else {
+            value.to_string()
+        };
+        self.emit(&Rec {
+            rrname: owner,
+            rrtype,
+            rdata: &rdata,
+            first,
+            last,
+            count: None,
+            bailiwick: None,
+        });
+    }
+
     /// Turns a record into an entry labelled with the default label.
     pub fn emit(&mut self, rec: &Rec<'_>) {
         let label = self.settings.label.clone();

@@ -14,12 +14,9 @@
 //! (`ambiguous`), not guessed. MX targets come without a preference and
 //! are kept alone; TXT values are kept if quoted and quoted otherwise.
 
-use pdnsfile::rrtype::known;
 use serde_json::Value;
 
-use crate::common::{
-    as_obj, get, ip_type, opt_time, req_str, rrtype_of, span, txt_as_given, Ctx, Rec, Unit,
-};
+use crate::common::{as_obj, get, ip_type, opt_time, req_str, rrtype_of, span, Ctx, Unit};
 use crate::error::{ErrorKind, ParseError};
 use crate::time::End;
 
@@ -71,19 +68,6 @@ fn entry(ctx: &mut Ctx<'_>, v: &Value) -> Result<(), ParseError> {
         opt_time(obj, "last", Unit::Seconds, End::Last)?,
         "first or last",
     )?;
-    let rdata = if matches!(rrtype, known::TXT | known::SPF) {
-        txt_as_given(address)
-    } else {
-        address.to_string()
-    };
-    ctx.emit(&Rec {
-        rrname: owner,
-        rrtype,
-        rdata: &rdata,
-        first,
-        last,
-        count: None,
-        bailiwick: None,
-    });
+    ctx.emit_resolution(owner, rrtype, address, first, last);
     Ok(())
 }

@@ -16,12 +16,9 @@
 //! numbers): it is kept alone, as the source said (see the crate docs on
 //! lossy rdata). TXT values are kept if quoted and quoted otherwise.
 
-use pdnsfile::rrtype::known;
 use serde_json::Value;
 
-use crate::common::{
-    as_obj, get, is_ip, opt_str, req_str, rrtype_of, span, time_of, txt_as_given, Ctx, Rec, Unit,
-};
+use crate::common::{as_obj, get, is_ip, opt_str, req_str, rrtype_of, span, time_of, Ctx, Unit};
 use crate::error::{ErrorKind, ParseError};
 use crate::time::End;
 
@@ -83,19 +80,6 @@ fn result(ctx: &mut Ctx<'_>, ip_query: Option<bool>, v: &Value) -> Result<(), Pa
         seen(obj, "lastSeen", End::Last)?,
         "firstSeen or lastSeen",
     )?;
-    let rdata = if matches!(rrtype, known::TXT | known::SPF) {
-        txt_as_given(rdata)
-    } else {
-        rdata.to_string()
-    };
-    ctx.emit(&Rec {
-        rrname: owner,
-        rrtype,
-        rdata: &rdata,
-        first,
-        last,
-        count: None,
-        bailiwick: None,
-    });
+    ctx.emit_resolution(owner, rrtype, rdata, first, last);
     Ok(())
 }

@@ -29,8 +29,7 @@ use pdnsfile::rrtype::known;
 use serde_json::Value;
 
 use crate::common::{
-    as_obj, get, is_ip, opt_str, opt_time, req_str, rrtype_of, span, txt_as_given, Ctx, Obj, Rec,
-    Unit,
+    as_obj, get, is_ip, opt_str, opt_time, req_str, rrtype_of, span, Ctx, Obj, Unit,
 };
 use crate::error::{ErrorKind, ParseError};
 use crate::time::End;
@@ -113,20 +112,7 @@ fn emit(ctx: &mut Ctx<'_>, obj: &Obj, first: u64, last: u64) -> Result<(), Parse
         "type",
     )?;
     let (owner, rdata) = sides(obj, rrtype)?;
-    let rdata = if matches!(rrtype, known::TXT | known::SPF) {
-        txt_as_given(rdata)
-    } else {
-        rdata.to_string()
-    };
-    ctx.emit(&Rec {
-        rrname: owner,
-        rrtype,
-        rdata: &rdata,
-        first,
-        last,
-        count: None,
-        bailiwick: None,
-    });
+    ctx.emit_resolution(owner, rrtype, rdata, first, last);
     Ok(())
 }
 
