@@ -80,10 +80,7 @@ fn push_label(out: &mut String, label: &[u8]) {
             }
             0x21..=0x7e => out.push(char::from(b)),
             _ => {
-                out.push('\\');
-                out.push(char::from(b'0' + b / 100));
-                out.push(char::from(b'0' + (b / 10) % 10));
-                out.push(char::from(b'0' + b % 10));
+                crate::record::push_ddd(out, b);
             }
         }
     }

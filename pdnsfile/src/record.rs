@@ -221,6 +221,14 @@ pub fn decode_rdata(rrtype: u16, bytes: &[u8]) -> String {
     }
 }
 
+/// Appends an octet as an RFC 1035 `\ddd` escape (three decimal digits).
+pub fn push_ddd(out: &mut String, b: u8) {
+    out.push('\\');
+    out.push(char::from(b'0' + b / 100));
+    out.push(char::from(b'0' + (b / 10) % 10));
+    out.push(char::from(b'0' + b % 10));
+}
+
 /// Escapes every octet outside printable ASCII as `\ddd`, so the result
 /// can be printed on a terminal. Printable text passes unchanged.
 pub fn escape_text(bytes: &[u8]) -> String {
@@ -229,10 +237,7 @@ pub fn escape_text(bytes: &[u8]) -> String {
         if (0x20..=0x7e).contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push('\\');
-            out.push(char::from(b'0' + b / 100));
-            out.push(char::from(b'0' + (b / 10) % 10));
-            out.push(char::from(b'0' + b % 10));
+            push_ddd(&mut out, b);
         }
     }
     out

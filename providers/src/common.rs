@@ -267,10 +267,7 @@ pub(crate) fn quote_txt(raw: &[u8]) -> String {
             }
             0x20..=0x7e => out.push(char::from(b)),
             _ => {
-                out.push('\\');
-                out.push(char::from(b'0' + b / 100));
-                out.push(char::from(b'0' + (b / 10) % 10));
-                out.push(char::from(b'0' + b % 10));
+                pdnsfile::record::push_ddd(&mut out, b);
             }
         }
     }

@@ -151,10 +151,7 @@ fn name_text(raw: &[u8]) -> String {
             b'\\' => out.push_str("\\\\"),
             0x21..=0x7e => out.push(char::from(b)),
             _ => {
-                out.push('\\');
-                out.push(char::from(b'0' + b / 100));
-                out.push(char::from(b'0' + (b / 10) % 10));
-                out.push(char::from(b'0' + b % 10));
+                pdnsfile::record::push_ddd(&mut out, b);
             }
         }
     }
