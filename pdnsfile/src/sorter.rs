@@ -14,26 +14,72 @@ use crate::error::{Error, Result};
 
 /// Sorts byte strings (lexicographically) within a memory budget.
 pub struct ExternalSorter {
-    /// Items back to back; `idx` holds (start, length) of each. One arena
+    /// Items back to back in fixed-size chunks; `idx` holds (chunk,
+    /// start, length) of each. One arena instead of a `Vec` per item saves
+    /// an allocation per push, and chunks instead of one growing `Vec`
+    /// mean no doubling copy ever holds twice the budget.
     /// instead of a `Vec` per item saves an allocation per push.
-    arena: Vec<u8>,
-    idx: Vec<(usize, usize)>,
+    arena: Arena,
+    idx: Vec<Slot>,
     budget: usize,
     runs: Vec<File>,
     tmp_dir: PathBuf,
     dedup: bool,
 }
 
+/// Where an item is in the [`Arena`]: chunk, start, length.
+type Slot = (u32, u32, u32);
+
+/// Bytes per arena chunk.
+const CHUNK: usize = 4 << 20;
+
+/// Append-only storage of sort items in chunks of [`CHUNK`] bytes (an
+/// item longer than that gets a chunk of its own).
+#[derive(Default)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+    /// Bytes stored.
+    len: usize,
+}
+
+impl Arena {
+    fn push(&mut self, item: &[u8]) -> Result<Slot> {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= item.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(item.len())));
+        }
+        let too_big = || Error::Limit("a sort item or run larger than 4 GiB".into());
+        let chunk = u32::try_from(self.chunks.len() - 1).map_err(|_| too_big())?;
+        let len = u32::try_from(item.len()).map_err(|_| too_big())?;
+        let c = self.chunks.last_mut().ok_or_else(too_big)?;
+        let start = u32::try_from(c.len()).map_err(|_| too_big())?;
+        c.extend_from_slice(item);
+        self.len += item.len();
+        Ok((chunk, start, len))
+    }
+
+    fn get(&self, (chunk, start, len): Slot) -> &[u8] {
+        let start = start as usize;
+        self.chunks
+            .get(chunk as usize)
+            .and_then(|c| c.get(start..start + len as usize))
+            .unwrap_or_default()
+    }
+}
+
 /// Per-item overhead counted against the budget (its index entry), so
 /// many tiny items cannot exceed it.
-const ITEM_OVERHEAD: usize = std::mem::size_of::<(usize, usize)>();
+const ITEM_OVERHEAD: usize = std::mem::size_of::<Slot>();
 
 impl ExternalSorter {
     /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
     /// `dedup`, equal items come out once.
     pub fn new(budget: usize, tmp_dir: PathBuf, dedup: bool) -> ExternalSorter {
         ExternalSorter {
-            arena: Vec::new(),
+            arena: Arena::default(),
             idx: Vec::new(),
             budget: budget.max(1 << 16),
             runs: Vec::new(),
@@ -48,9 +94,9 @@ impl ExternalSorter {
     ///
     /// I/O errors while spilling a run.
     pub fn push(&mut self, item: &[u8]) -> Result<()> {
-        self.idx.push((self.arena.len(), item.len()));
-        self.arena.extend_from_slice(item);
-        if self.arena.len() + self.idx.len() * ITEM_OVERHEAD >= self.budget {
+        let slot = self.arena.push(item)?;
+        self.idx.push(slot);
+        if self.arena.len + self.idx.len() * ITEM_OVERHEAD >= self.budget {
             self.spill()?;
         }
         Ok(())
@@ -59,7 +105,7 @@ impl ExternalSorter {
     /// Sorts the index (and drops duplicates when asked).
     fn sort_buffer(&mut self) {
         let arena = &self.arena;
-        let get = |&(s, l): &(usize, usize)| arena.get(s..s + l).unwrap_or_default();
+        let get = |s: &Slot| arena.get(*s);
         self.idx.sort_unstable_by(|a, b| get(a).cmp(get(b)));
         if self.dedup {
             self.idx.dedup_by(|a, b| get(a) == get(b));
@@ -75,15 +121,15 @@ impl ExternalSorter {
         let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
         let mut enc = zstd::Encoder::new(BufWriter::new(file), 1).map_err(ctx)?;
         let mut len = Vec::with_capacity(10);
-        for &(s, l) in &self.idx {
+        for slot in &self.idx {
+            let item = self.arena.get(*slot);
             len.clear();
-            crate::format::put_varint(&mut len, l as u64);
+            crate::format::put_varint(&mut len, item.len() as u64);
             enc.write_all(&len).map_err(ctx)?;
-            enc.write_all(self.arena.get(s..s + l).unwrap_or_default())
-                .map_err(ctx)?;
+            enc.write_all(item).map_err(ctx)?;
         }
-        self.idx.clear();
-        self.arena.clear();
+        self.idx = Vec::new();
+        self.arena = Arena::default();
         let mut file = enc
             .finish()
             .map_err(ctx)?
@@ -173,8 +219,8 @@ impl RunReader {
 
 enum Inner {
     Memory {
-        arena: Vec<u8>,
-        idx: std::vec::IntoIter<(usize, usize)>,
+        arena: Arena,
+        idx: std::vec::IntoIter<Slot>,
     },
     Runs {
         readers: Vec<RunReader>,
@@ -192,9 +238,7 @@ pub struct SortedIter {
 impl SortedIter {
     fn next_raw(&mut self) -> Result<Option<Vec<u8>>> {
         match &mut self.inner {
-            Inner::Memory { arena, idx } => Ok(idx
-                .next()
-                .map(|(s, l)| arena.get(s..s + l).unwrap_or_default().to_vec())),
+            Inner::Memory { arena, idx } => Ok(idx.next().map(|s| arena.get(s).to_vec())),
             Inner::Runs { readers, heap } => {
                 let Some(Reverse((item, i))) = heap.pop() else {
                     return Ok(None);

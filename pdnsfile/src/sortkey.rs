@@ -18,22 +18,27 @@ use crate::record::{decode_rdata, encode_rdata, Entry};
 /// Encodes an entry; see the module docs.
 pub fn encode(e: &Entry) -> Vec<u8> {
     let mut out = Vec::with_capacity(e.rrname.len() + e.rdata.len() + 32);
-    encode_key_into(&mut out, &e.rrname, e.rrtype, &e.rdata);
-    put_varint(&mut out, e.time_first);
-    put_varint(&mut out, e.time_last);
-    put_varint(&mut out, e.count.map_or(0, |c| c.saturating_add(1)));
-    put_varint(&mut out, e.sources.len() as u64);
+    encode_into(&mut out, e);
+    out
+}
+
+/// Appends an entry's encoding to `out` (to batch many in one buffer).
+pub fn encode_into(out: &mut Vec<u8>, e: &Entry) {
+    encode_key_into(out, &e.rrname, e.rrtype, &e.rdata);
+    put_varint(out, e.time_first);
+    put_varint(out, e.time_last);
+    put_varint(out, e.count.map_or(0, |c| c.saturating_add(1)));
+    put_varint(out, e.sources.len() as u64);
     for s in &e.sources {
-        put_len_bytes(&mut out, s.as_bytes());
+        put_len_bytes(out, s.as_bytes());
     }
     match &e.bailiwick {
-        None => put_varint(&mut out, 0),
+        None => put_varint(out, 0),
         Some(b) => {
-            put_varint(&mut out, b.len() as u64 + 1);
+            put_varint(out, b.len() as u64 + 1);
             out.extend_from_slice(b.as_bytes());
         }
     }
-    out
 }
 
 /// Appends only the key part of an entry's encoding.

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::format::{
@@ -126,6 +127,148 @@ impl<W: Write> Out<W> {
     }
 }
 
+/// Names handed to the back end at a time, so the channel costs little
+/// per name.
+const NAME_BATCH: usize = 4096;
+
+/// Jobs queued for the back end at most; bounds the memory of blocks
+/// waiting for compression.
+const JOB_QUEUE: usize = 64;
+
+/// Work for the back-end thread.
+enum Job {
+    /// A serialized record block and its index entry (offset and
+    /// compressed length not yet known).
+    Block {
+        raw: Vec<u8>,
+        entry: [u8; format::BLOCK_ENTRY_LEN],
+    },
+    /// Reversed name keys back to back (`ends` are their end offsets),
+    /// with consecutive ids from `first_id`.
+    Names {
+        first_id: u32,
+        keys: Vec<u8>,
+        ends: Vec<u32>,
+    },
+}
+
+/// A compressed block and its index entry.
+type Compressed = (Vec<u8>, [u8; format::BLOCK_ENTRY_LEN]);
+
+/// The second thread of a [`Writer`]: compresses record blocks (in order,
+/// handing them back to be written) and builds the reversed-name FST.
+/// Together these were about a third of the writer's time; on a second
+/// core they overlap with encoding the next entries.
+struct BackEnd {
+    jobs: Option<mpsc::SyncSender<Job>>,
+    done: Option<mpsc::Receiver<Compressed>>,
+    handle: Option<std::thread::JoinHandle<Result<Spool>>>,
+}
+
+impl BackEnd {
+    fn start(
+        mut zstd: zstd::bulk::Compressor<'static>,
+        mut names: fst::MapBuilder<Spool>,
+    ) -> Result<BackEnd> {
+        let (jobs, job_rx) = mpsc::sync_channel::<Job>(JOB_QUEUE);
+        let (done_tx, done) = mpsc::channel::<Compressed>();
+        let run = move || -> Result<Spool> {
+            for job in job_rx {
+                match job {
+                    Job::Block { raw, entry } => {
+                        let comp = zstd
+                            .compress(&raw)
+                            .map_err(|e| Error::io("compressing a record block", e))?;
+                        if done_tx.send((comp, entry)).is_err() {
+                            // The writer was dropped unfinished.
+                            break;
+                        }
+                    }
+                    Job::Names {
+                        first_id,
+                        keys,
+                        ends,
+                    } => {
+                        let mut start = 0usize;
+                        for (id, &end) in (u64::from(first_id)..).zip(&ends) {
+                            let key = keys.get(start..end as usize).unwrap_or_default();
+                            names.insert(key, id).map_err(|e| {
+                                Error::io("building the name index", io::Error::other(e))
+                            })?;
+                            start = end as usize;
+                        }
+                    }
+                }
+            }
+            names
+                .into_inner()
+                .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))
+        };
+        let handle = std::thread::Builder::new()
+            .name("pdnsfile-writer".into())
+            .spawn(run)
+            .map_err(|e| Error::io("starting the writer thread", e))?;
+        Ok(BackEnd {
+            jobs: Some(jobs),
+            done: Some(done),
+            handle: Some(handle),
+        })
+    }
+
+    /// A back end with no thread, left behind by [`BackEnd::finish`].
+    fn stopped() -> BackEnd {
+        BackEnd {
+            jobs: None,
+            done: None,
+            handle: None,
+        }
+    }
+
+    fn send(&mut self, job: Job) -> Result<()> {
+        let sent = self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The thread stopped early: its own error says why.
+        self.jobs = None;
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => Err(Error::io(
+                "writer thread",
+                io::Error::other("stopped before the archive was finished"),
+            )),
+        }
+    }
+
+    fn try_recv(&mut self) -> Result<Option<Compressed>> {
+        Ok(self.done.as_ref().and_then(|d| d.try_recv().ok()))
+    }
+
+    fn join(&mut self) -> Result<Spool> {
+        let handle = self
+            .handle
+            .take()
+            .ok_or_else(|| Error::io("writer thread", io::Error::other("already finished")))?;
+        handle
+            .join()
+            .map_err(|_| Error::io("writer thread", io::Error::other("the thread panicked")))?
+    }
+
+    /// Waits for the thread; returns the blocks not yet written, in
+    /// order, and the reversed-name FST.
+    fn finish(mut self) -> Result<(Vec<Compressed>, Spool)> {
+        // Closing the queue ends the thread's loop once it is drained.
+        self.jobs = None;
+        let rest: Vec<Compressed> = self
+            .done
+            .take()
+            .map(|d| d.iter().collect())
+            .unwrap_or_default();
+        let names = self.join()?;
+        Ok((rest, names))
+    }
+}
+
 /// Columns of the record block being filled.
 #[derive(Default)]
 struct BlockBuilder {
@@ -221,7 +364,10 @@ pub struct Writer<W: Write> {
     current_name: Option<String>,
     name_count: u32,
     name_records: Spool,
-    names_rev: fst::MapBuilder<Spool>,
+    /// Names not yet sent to the back end: reversed keys back to back.
+    name_batch: Vec<u8>,
+    name_batch_ends: Vec<u32>,
+    name_batch_first: u32,
     names_fwd: ExternalSorter,
     name_table: Spool,
     name_table_offsets: Vec<u64>,
@@ -230,10 +376,14 @@ pub struct Writer<W: Write> {
     // Postings.
     ips: ExternalSorter,
     rdata_names: ExternalSorter,
-    // zstd contexts, reused: creating one per block costs more than
+    // The zstd context is reused: creating one per block costs more than
     // compressing a small block.
-    block_zstd: zstd::bulk::Compressor<'static>,
     name_zstd: zstd::bulk::Compressor<'static>,
+    /// Block compression and the reversed-name FST run on a second
+    /// thread; see [`BackEnd`].
+    back: BackEnd,
+    /// Blocks sent to the back end and not yet written.
+    in_flight: usize,
     // Sources.
     last_sources: Option<(Vec<String>, u32)>,
     source_ids: HashMap<String, u16>,
@@ -288,7 +438,11 @@ impl<W: Write> Writer<W> {
         block_zstd.include_checksum(true).map_err(zerr)?;
         let name_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
         Ok(Writer {
-            block_zstd,
+            back: BackEnd::start(block_zstd, names_rev)?,
+            in_flight: 0,
+            name_batch: Vec::new(),
+            name_batch_ends: Vec::new(),
+            name_batch_first: 0,
             name_zstd,
             last_sources: None,
             out,
@@ -300,7 +454,6 @@ impl<W: Write> Writer<W> {
             current_name: None,
             name_count: 0,
             name_records: Spool::new(&tmp)?,
-            names_rev,
             names_fwd: ExternalSorter::new(share, tmp.clone(), false),
             name_table: Spool::new(&tmp)?,
             name_table_offsets: Vec::new(),
@@ -541,12 +694,17 @@ impl<W: Write> Writer<W> {
             return Err(Error::Limit("more than 2^32 - 1 names".into()));
         }
         let key = name::reversed_key(rrname);
-        self.names_rev
-            .insert(&key, u64::from(id))
-            .map_err(|e| Error::KeyOutOfOrder {
-                previous: self.current_name.clone().unwrap_or_default(),
-                got: format!("{rrname} ({e})"),
-            })?;
+        // Entries arrive in key order, which is reversed-name order, so
+        // the FST's own order check can only fail on a bug; it is
+        // reported when the back end finishes.
+        if self.name_batch_ends.is_empty() {
+            self.name_batch_first = id;
+        }
+        self.name_batch.extend_from_slice(&key);
+        self.name_batch_ends.push(self.name_batch.len() as u32);
+        if self.name_batch_ends.len() >= NAME_BATCH {
+            self.send_names()?;
+        }
         self.names_fwd.push(rrname.as_bytes())?;
         self.name_records.write(&rid.to_le_bytes())?;
         // Name table: front-coded reversed keys, restarting every block.
@@ -581,32 +739,55 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    fn send_names(&mut self) -> Result<()> {
+        if self.name_batch_ends.is_empty() {
+            return Ok(());
+        }
+        let job = Job::Names {
+            first_id: self.name_batch_first,
+            keys: std::mem::take(&mut self.name_batch),
+            ends: std::mem::take(&mut self.name_batch_ends),
+        };
+        self.back.send(job)
+    }
+
     fn flush_block(&mut self) -> Result<()> {
         if self.block.n == 0 {
             return Ok(());
         }
         let raw = self.block.serialize();
-        let comp = self
-            .block_zstd
-            .compress(&raw)
-            .map_err(|e| Error::io("compressing a record block", e))?;
         let b = &self.block;
         let mut entry = [0u8; format::BLOCK_ENTRY_LEN];
         entry[0..4].copy_from_slice(&b.first_record.to_le_bytes());
         entry[4..8].copy_from_slice(&b.n.to_le_bytes());
-        entry[8..16].copy_from_slice(&self.blocks_len.to_le_bytes());
-        entry[16..20].copy_from_slice(&(comp.len() as u32).to_le_bytes());
+        // 8..20 (offset and compressed length) are known once compressed.
         entry[20..24].copy_from_slice(&(raw.len() as u32).to_le_bytes());
         entry[24..28].copy_from_slice(&b.first_name.to_le_bytes());
         entry[32..40].copy_from_slice(&b.min_first.to_le_bytes());
         entry[40..48].copy_from_slice(&b.max_first.to_le_bytes());
         entry[48..56].copy_from_slice(&b.min_last.to_le_bytes());
         entry[56..64].copy_from_slice(&b.max_last.to_le_bytes());
+        self.back.send(Job::Block { raw, entry })?;
+        self.in_flight += 1;
+        self.block = BlockBuilder::default();
+        // Write what is ready without waiting, so the two threads overlap.
+        while let Some(done) = self.back.try_recv()? {
+            self.write_block(done)?;
+        }
+        Ok(())
+    }
+
+    fn write_block(
+        &mut self,
+        (comp, mut entry): (Vec<u8>, [u8; format::BLOCK_ENTRY_LEN]),
+    ) -> Result<()> {
+        entry[8..16].copy_from_slice(&self.blocks_len.to_le_bytes());
+        entry[16..20].copy_from_slice(&(comp.len() as u32).to_le_bytes());
         self.block_index.write(&entry)?;
         self.out.write(&comp)?;
         self.blocks_len += comp.len() as u64;
         self.block_count += 1;
-        self.block = BlockBuilder::default();
+        self.in_flight -= 1;
         Ok(())
     }
 
@@ -623,6 +804,14 @@ impl<W: Write> Writer<W> {
         }
         self.flush_block()?;
         self.flush_name_block()?;
+        self.send_names()?;
+        let tmp = self.tmp.clone();
+        let back = std::mem::replace(&mut self.back, BackEnd::stopped());
+        let (blocks, names_rev) = back.finish()?;
+        for done in blocks {
+            self.write_block(done)?;
+        }
+        debug_assert_eq!(self.in_flight, 0);
         let mut table: Vec<SectionEntry> = Vec::new();
         // BLOCKS was streamed right after the header.
         table.push(SectionEntry {
@@ -633,7 +822,6 @@ impl<W: Write> Writer<W> {
             crc: self.out.section_crc,
         });
 
-        let tmp = self.tmp.clone();
         let block_index = std::mem::replace(&mut self.block_index, Spool::new(&tmp)?);
         table.push(self.copy_section(Kind::BlockIndex, block_index)?);
 
@@ -657,108 +845,44 @@ impl<W: Write> Writer<W> {
         let name_records = std::mem::replace(&mut self.name_records, Spool::new(&tmp)?);
         table.push(self.copy_section(Kind::NameRecords, name_records)?);
 
-        let names_rev = std::mem::replace(
-            &mut self.names_rev,
-            fst::MapBuilder::new(Spool::new(&tmp)?)
-                .map_err(|e| Error::io("name index", io::Error::other(e)))?,
-        );
-        let spool = names_rev
-            .into_inner()
-            .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))?;
-        table.push(self.copy_section(Kind::NamesReversed, spool)?);
+        table.push(self.copy_section(Kind::NamesReversed, names_rev)?);
 
-        // NAMES_FWD is a set: with name ids as values the FST could not
-        // share the suffixes of forward names (every output differs), and
-        // it cost more than both other name structures together. A
-        // forward match is turned into its id through NAMES_REV.
-        let mut fwd = fst::SetBuilder::new(Spool::new(&tmp)?)
-            .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
-        let sorter = std::mem::replace(
+        // The forward names and the postings come from separate sorts;
+        // building them on two threads halves this step.
+        let fwd_sorter = std::mem::replace(
             &mut self.names_fwd,
             ExternalSorter::new(0, tmp.clone(), false),
         );
-        for item in sorter.finish()? {
-            fwd.insert(item?)
-                .map_err(|e| Error::io("forward name index", io::Error::other(e)))?;
-        }
-        let spool = fwd
-            .into_inner()
-            .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))?;
-        table.push(self.copy_section(Kind::NamesForward, spool)?);
-
-        // Addresses and postings.
-        let mut postings = Spool::new(&tmp)?;
-        let mut v4 = Spool::new(&tmp)?;
-        let mut v6 = Spool::new(&tmp)?;
-        let (mut n4, mut n6) = (0u64, 0u64);
-        let sorter = std::mem::replace(&mut self.ips, ExternalSorter::new(0, tmp.clone(), false));
-        let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
-        let mut emit = |addr: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
-            let ptr = write_posting(postings, ids)?;
-            let (table, n) = if addr.len() == 4 {
-                (&mut v4, &mut n4)
-            } else {
-                (&mut v6, &mut n6)
-            };
-            table.write(addr)?;
-            table.write(&ptr.to_le_bytes())?;
-            *n += 1;
-            Ok(())
-        };
-        for item in sorter.finish()? {
-            let item = item?;
-            let (addr, rid) = split_rid(item.get(1..).unwrap_or_default())?;
-            match &mut group {
-                Some((a, ids)) if a.as_slice() == addr => ids.push(rid),
-                _ => {
-                    if let Some((a, ids)) = group.take() {
-                        emit(&a, &ids, &mut postings)?;
-                    }
-                    group = Some((addr.to_vec(), vec![rid]));
-                }
-            }
-        }
-        if let Some((a, ids)) = group.take() {
-            emit(&a, &ids, &mut postings)?;
-        }
-        table.push(self.copy_section(Kind::Ipv4, v4)?);
-        table.push(self.copy_section(Kind::Ipv6, v6)?);
-
-        let mut rn = fst::MapBuilder::new(Spool::new(&tmp)?)
-            .map_err(|e| Error::io("rdata name index", io::Error::other(e)))?;
-        let mut n_rn = 0u64;
-        let sorter = std::mem::replace(
+        let ip_sorter =
+            std::mem::replace(&mut self.ips, ExternalSorter::new(0, tmp.clone(), false));
+        let rn_sorter = std::mem::replace(
             &mut self.rdata_names,
             ExternalSorter::new(0, tmp.clone(), false),
         );
-        let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
-        let mut emit_rn = |key: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
-            let ptr = write_posting(postings, ids)?;
-            rn.insert(key, ptr)
-                .map_err(|e| Error::io("rdata name index", io::Error::other(e)))?;
-            n_rn += 1;
-            Ok(())
-        };
-        for item in sorter.finish()? {
-            let item = item?;
-            let (key, rid) = split_id(&item)?;
-            match &mut group {
-                Some((k, ids)) if k.as_slice() == key => ids.push(rid),
-                _ => {
-                    if let Some((k, ids)) = group.take() {
-                        emit_rn(&k, &ids, &mut postings)?;
-                    }
-                    group = Some((key.to_vec(), vec![rid]));
-                }
-            }
-        }
-        if let Some((k, ids)) = group.take() {
-            emit_rn(&k, &ids, &mut postings)?;
-        }
-        let spool = rn
-            .into_inner()
-            .map_err(|e| Error::io("finishing the rdata name index", io::Error::other(e)))?;
-        table.push(self.copy_section(Kind::RdataNames, spool)?);
+        let (fwd, post) = std::thread::scope(|s| -> Result<(Spool, Postings)> {
+            let fwd = s.spawn(|| build_forward_names(fwd_sorter, &tmp));
+            let post = build_postings(ip_sorter, rn_sorter, &tmp);
+            let fwd = fwd.join().map_err(|_| {
+                Error::io(
+                    "forward name index",
+                    io::Error::other("the thread panicked"),
+                )
+            })?;
+            Ok((fwd?, post?))
+        })?;
+        table.push(self.copy_section(Kind::NamesForward, fwd)?);
+        let Postings {
+            v4,
+            v6,
+            n4,
+            n6,
+            rdata_names,
+            n_rn,
+            postings,
+        } = post;
+        table.push(self.copy_section(Kind::Ipv4, v4)?);
+        table.push(self.copy_section(Kind::Ipv6, v6)?);
+        table.push(self.copy_section(Kind::RdataNames, rdata_names)?);
         table.push(self.copy_section(Kind::Postings, postings)?);
 
         // SOURCES.
@@ -996,4 +1120,107 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
             .map_err(|e| Error::io("writing postings", e))?;
     }
     Ok(offset)
+}
+
+/// NAMES_FWD built from the sorted forward names.
+///
+/// NAMES_FWD is a set: with name ids as values the FST could not share
+/// the suffixes of forward names (every output differs), and it cost
+/// more than both other name structures together. A forward match is
+/// turned into its id through NAMES_REV.
+fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
+    let err = |e| Error::io("forward name index", io::Error::other(e));
+    let mut fwd = fst::SetBuilder::new(Spool::new(tmp)?).map_err(err)?;
+    for item in sorter.finish()? {
+        fwd.insert(item?).map_err(err)?;
+    }
+    fwd.into_inner()
+        .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
+}
+
+/// The address tables, the rdata-name FST and the postings they point to.
+struct Postings {
+    v4: Spool,
+    v6: Spool,
+    n4: u64,
+    n6: u64,
+    rdata_names: Spool,
+    n_rn: u64,
+    postings: Spool,
+}
+
+/// Groups the sorted (address, record id) and (rdata name, record id)
+/// items into posting lists behind their tables.
+fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> Result<Postings> {
+    let mut postings = Spool::new(tmp)?;
+    let mut v4 = Spool::new(tmp)?;
+    let mut v6 = Spool::new(tmp)?;
+    let (mut n4, mut n6) = (0u64, 0u64);
+    let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
+    let mut emit = |addr: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
+        let ptr = write_posting(postings, ids)?;
+        let (table, n) = if addr.len() == 4 {
+            (&mut v4, &mut n4)
+        } else {
+            (&mut v6, &mut n6)
+        };
+        table.write(addr)?;
+        table.write(&ptr.to_le_bytes())?;
+        *n += 1;
+        Ok(())
+    };
+    for item in ips.finish()? {
+        let item = item?;
+        let (addr, rid) = split_rid(item.get(1..).unwrap_or_default())?;
+        match &mut group {
+            Some((a, ids)) if a.as_slice() == addr => ids.push(rid),
+            _ => {
+                if let Some((a, ids)) = group.take() {
+                    emit(&a, &ids, &mut postings)?;
+                }
+                group = Some((addr.to_vec(), vec![rid]));
+            }
+        }
+    }
+    if let Some((a, ids)) = group.take() {
+        emit(&a, &ids, &mut postings)?;
+    }
+
+    let err = |e| Error::io("rdata name index", io::Error::other(e));
+    let mut rn = fst::MapBuilder::new(Spool::new(tmp)?).map_err(err)?;
+    let mut n_rn = 0u64;
+    let mut emit_rn = |key: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
+        let ptr = write_posting(postings, ids)?;
+        rn.insert(key, ptr).map_err(err)?;
+        n_rn += 1;
+        Ok(())
+    };
+    for item in names.finish()? {
+        let item = item?;
+        let (key, rid) = split_id(&item)?;
+        match &mut group {
+            Some((k, ids)) if k.as_slice() == key => ids.push(rid),
+            _ => {
+                if let Some((k, ids)) = group.take() {
+                    emit_rn(&k, &ids, &mut postings)?;
+                }
+                group = Some((key.to_vec(), vec![rid]));
+            }
+        }
+    }
+    if let Some((k, ids)) = group.take() {
+        emit_rn(&k, &ids, &mut postings)?;
+    }
+    let rdata_names = rn
+        .into_inner()
+        .map_err(|e| Error::io("finishing the rdata name index", io::Error::other(e)))?;
+    Ok(Postings {
+        v4,
+        v6,
+        n4,
+        n6,
+        rdata_names,
+        n_rn,
+        postings,
+    })
 }

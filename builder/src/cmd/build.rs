@@ -119,8 +119,8 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Opens an input, decompressing gzip, zstd and xz transparently (by
 /// magic number, not by file name).
-fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
-    let raw: Box<dyn Read> = if path.as_os_str() == "-" {
+fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         Box::new(io::stdin())
     } else {
         Box::new(File::open(path).with_context(|| format!("{}: cannot open", path.display()))?)
@@ -129,7 +129,7 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
     let head = br
         .fill_buf()
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    let inner: Box<dyn Read> = if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    let inner: Box<dyn Read + Send> = if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Box::new(
             zstd::Decoder::with_buffer(br)
                 .with_context(|| format!("{}: bad zstd stream", path.display()))?,
@@ -403,7 +403,6 @@ fn read_one(
     };
     let mut parser =
         Parser::with_options(format, &options).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let mut entries: Vec<Entry> = Vec::new();
     let bad = |line: u64, e: &pdns_providers::ParseError, report: &mut BuildReport| -> Result<()> {
         if args.strict {
             bail!("{shown}:{line}: {e}");
@@ -419,27 +418,9 @@ fn read_one(
     let mut lineno = 0u64;
     match format.framing() {
         Framing::Lines => {
-            let mut buf = Vec::with_capacity(4096);
-            loop {
-                buf.clear();
-                let n = r
-                    .read_until(b'\n', &mut buf)
-                    .with_context(|| format!("{shown}: read error"))?;
-                if n == 0 {
-                    break;
-                }
-                lineno += 1;
-                report.lines += 1;
-                let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
-                    bad(lineno, &e, report)?;
-                }
-                for e in entries.drain(..) {
-                    report.entries_in += 1;
-                    sorter.push(&sortkey::encode(&e))?;
-                }
-            }
+            let (p, n) = read_lines(r, parser, shown, sorter, report, &bad)?;
+            parser = p;
+            lineno = n;
         }
         Framing::Document => {
             let mut bytes = Vec::new();
@@ -469,4 +450,100 @@ fn read_one(
         *report.skipped.entry((*why).to_string()).or_default() += n;
     }
     Ok(Some(format))
+}
+
+/// Lines parsed, as sort items, handed from the parsing thread to the
+/// sorting one.
+struct Batch {
+    /// Encoded entries back to back; `ends` are their end offsets.
+    items: Vec<u8>,
+    ends: Vec<usize>,
+    /// Bad lines, by line number, in order.
+    errors: Vec<(u64, pdns_providers::ParseError)>,
+    lines: u64,
+}
+
+/// Bytes of sort items per batch: large enough that the channel costs
+/// nothing per line, small enough that batches in flight stay small.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Reads and parses a line-framed input on a second thread while this
+/// one sorts what it parsed: parsing and sorting each take about half
+/// the reading phase, so the two cores overlap them. Returns the parser
+/// (for its end-of-input checks) and the number of lines.
+fn read_lines(
+    mut r: Box<dyn BufRead + Send>,
+    mut parser: Parser,
+    shown: &str,
+    sorter: &mut ExternalSorter,
+    report: &mut BuildReport,
+    bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
+) -> Result<(Parser, u64)> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let produce = move || -> (Parser, u64, io::Result<()>) {
+        let mut lineno = 0u64;
+        let mut buf = Vec::with_capacity(4096);
+        let mut entries: Vec<Entry> = Vec::new();
+        let new_batch = || Batch {
+            items: Vec::with_capacity(BATCH_BYTES + 4096),
+            ends: Vec::new(),
+            errors: Vec::new(),
+            lines: 0,
+        };
+        let mut batch = new_batch();
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return (parser, lineno, Err(e)),
+            }
+            lineno += 1;
+            batch.lines += 1;
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
+                batch.errors.push((lineno, e));
+            }
+            for e in entries.drain(..) {
+                sortkey::encode_into(&mut batch.items, &e);
+                batch.ends.push(batch.items.len());
+            }
+            if batch.items.len() >= BATCH_BYTES || batch.errors.len() >= 1024 {
+                let full = std::mem::replace(&mut batch, new_batch());
+                if tx.send(full).is_err() {
+                    // The sorting side stopped (a --strict failure).
+                    return (parser, lineno, Ok(()));
+                }
+            }
+        }
+        let _ = tx.send(batch);
+        (parser, lineno, Ok(()))
+    };
+    std::thread::scope(|s| -> Result<(Parser, u64)> {
+        let producer = s.spawn(produce);
+        // `rx` is moved in, so an early return closes the channel and
+        // stops the producer.
+        let consumed = (move || -> Result<()> {
+            for batch in rx {
+                report.lines += batch.lines;
+                for (line, e) in &batch.errors {
+                    bad(*line, e, report)?;
+                }
+                let mut start = 0;
+                for &end in &batch.ends {
+                    sorter.push(batch.items.get(start..end).unwrap_or_default())?;
+                    report.entries_in += 1;
+                    start = end;
+                }
+            }
+            Ok(())
+        })();
+        let (parser, lineno, read) = producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("{shown}: the parsing thread panicked"))?;
+        consumed?;
+        read.with_context(|| format!("{shown}: read error"))?;
+        Ok((parser, lineno))
+    })
 }
