@@ -102,6 +102,9 @@ pub fn normalize(input: &str) -> Result<String> {
     // A trailing unescaped dot marks an absolute name; drop it. An escaped
     // dot (`\.`) at the end is part of the last label and stays.
     let body = strip_trailing_dot(trimmed);
+    if let Some(plain) = plain_name(body) {
+        return Ok(plain);
+    }
     let labels = parse_labels(body)?;
     if labels.is_empty() {
         return Ok(".".to_string());
@@ -154,6 +157,22 @@ where
     Ok(out)
 }
 
+/// The normalized form of a name made only of letters, digits, `-`, `_`
+/// and single dots between labels, the shape of nearly every name: it
+/// only needs lower-casing, so the general path (labels, escapes) is
+/// skipped. `None` for anything else.
+fn plain_name(body: &str) -> Option<String> {
+    let b = body.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= MAX_NAME_LEN
+        && b.first() != Some(&b'.')
+        && b.last() != Some(&b'.')
+        && !body.contains("..")
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
+    ok.then(|| body.to_ascii_lowercase())
+}
+
 fn strip_trailing_dot(s: &str) -> &str {
     let Some(body) = s.strip_suffix('.') else {
         return s;
@@ -195,6 +214,16 @@ pub fn labels(name: &str) -> Vec<&str> {
 /// The reversed key of a *normalized* name (see the module docs).
 pub fn reversed_key(name: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(name.len() + 1);
+    if !name.contains('\\') {
+        // Without escapes every dot separates labels.
+        if name != "." && !name.is_empty() {
+            for label in name.rsplit('.') {
+                key.extend_from_slice(label.as_bytes());
+                key.push(b'.');
+            }
+        }
+        return key;
+    }
     for label in labels(name).iter().rev() {
         key.extend_from_slice(label.as_bytes());
         key.push(b'.');
@@ -242,6 +271,12 @@ mod tests {
         assert!(normalize("a\\999.b").is_err());
         assert!(normalize("a\\").is_err());
         assert!(normalize(&"a.".repeat(600)).is_err());
+        assert!(normalize(&"a.".repeat(600)[..1100]).is_err());
+        assert_eq!(
+            normalize("Mail-1_x.EXAMPLE.com").unwrap(),
+            "mail-1_x.example.com"
+        );
+        assert!(normalize(".a.b").is_err());
     }
 
     #[test]
@@ -249,6 +284,7 @@ mod tests {
         assert_eq!(reversed_key("www.example.com"), b"com.example.www.");
         assert_eq!(reversed_key("."), b"");
         assert_eq!(reversed_key("a\\.b.c"), b"c.a\\.b.");
+        assert_eq!(reversed_key("x"), b"x.");
         for n in ["www.example.com", ".", "a\\.b.c", "x"] {
             assert_eq!(from_reversed_key(&reversed_key(n)), n);
         }

@@ -20,7 +20,10 @@ pub struct ExternalSorter {
     /// mean no doubling copy ever holds twice the budget.
     /// instead of a `Vec` per item saves an allocation per push.
     arena: Arena,
-    idx: Vec<Slot>,
+    /// Each item's first eight bytes (big-endian, zero-padded) and slot:
+    /// most comparisons are decided by the integer without touching the
+    /// arena.
+    idx: Vec<(u64, Slot)>,
     budget: usize,
     runs: Vec<File>,
     tmp_dir: PathBuf,
@@ -72,7 +75,18 @@ impl Arena {
 
 /// Per-item overhead counted against the budget (its index entry), so
 /// many tiny items cannot exceed it.
-const ITEM_OVERHEAD: usize = std::mem::size_of::<Slot>();
+const ITEM_OVERHEAD: usize = std::mem::size_of::<(u64, Slot)>();
+
+/// An item's first eight bytes as a big-endian integer, zero-padded, so
+/// comparing prefixes compares items unless the prefixes are equal.
+fn prefix(item: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = item.len().min(8);
+    if let (Some(dst), Some(src)) = (p.get_mut(..n), item.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u64::from_be_bytes(p)
+}
 
 impl ExternalSorter {
     /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
@@ -95,7 +109,7 @@ impl ExternalSorter {
     /// I/O errors while spilling a run.
     pub fn push(&mut self, item: &[u8]) -> Result<()> {
         let slot = self.arena.push(item)?;
-        self.idx.push(slot);
+        self.idx.push((prefix(item), slot));
         if self.arena.len + self.idx.len() * ITEM_OVERHEAD >= self.budget {
             self.spill()?;
         }
@@ -106,9 +120,11 @@ impl ExternalSorter {
     fn sort_buffer(&mut self) {
         let arena = &self.arena;
         let get = |s: &Slot| arena.get(*s);
-        self.idx.sort_unstable_by(|a, b| get(a).cmp(get(b)));
+        self.idx
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
         if self.dedup {
-            self.idx.dedup_by(|a, b| get(a) == get(b));
+            self.idx
+                .dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
         }
     }
 
@@ -121,7 +137,7 @@ impl ExternalSorter {
         let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
         let mut enc = zstd::Encoder::new(BufWriter::new(file), 1).map_err(ctx)?;
         let mut len = Vec::with_capacity(10);
-        for slot in &self.idx {
+        for (_, slot) in &self.idx {
             let item = self.arena.get(*slot);
             len.clear();
             crate::format::put_varint(&mut len, item.len() as u64);
@@ -220,7 +236,7 @@ impl RunReader {
 enum Inner {
     Memory {
         arena: Arena,
-        idx: std::vec::IntoIter<Slot>,
+        idx: std::vec::IntoIter<(u64, Slot)>,
     },
     Runs {
         readers: Vec<RunReader>,
@@ -238,7 +254,7 @@ pub struct SortedIter {
 impl SortedIter {
     fn next_raw(&mut self) -> Result<Option<Vec<u8>>> {
         match &mut self.inner {
-            Inner::Memory { arena, idx } => Ok(idx.next().map(|s| arena.get(s).to_vec())),
+            Inner::Memory { arena, idx } => Ok(idx.next().map(|(_, s)| arena.get(s).to_vec())),
             Inner::Runs { readers, heap } => {
                 let Some(Reverse((item, i))) = heap.pop() else {
                     return Ok(None);

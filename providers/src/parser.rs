@@ -195,6 +195,17 @@ impl Parser {
                 if line.trim().is_empty() {
                     return Ok(());
                 }
+                if self.format == Format::Cof {
+                    let mut ctx = Ctx {
+                        out,
+                        errors: &mut errors,
+                        skipped: &mut self.skipped,
+                        settings: &self.settings,
+                    };
+                    if cof::fast_line(&mut ctx, line) {
+                        return first_error(errors);
+                    }
+                }
                 match serde_json::from_str::<Value>(line) {
                     Ok(v) => self.dispatch(&v, out, &mut errors, true),
                     Err(e) => errors.push(ParseError::new(ErrorKind::Json, json_error(&e))),
