@@ -77,7 +77,7 @@ pub struct Walk {
     pub rows: Vec<Row>,
     /// Whether the walk stopped at the cap, leaving nodes unexplored.
     pub capped: bool,
-    /// Nodes looked up.
+    /// Lookups made: the query, then one per node.
     pub visited: usize,
 }
 
@@ -105,6 +105,7 @@ pub fn walk(
     for hop in 0..=hops {
         let mut next = Vec::new();
         for (queries, path) in &frontier {
+            w.visited += 1;
             for q in queries {
                 for e in fed.query(q, filter)? {
                     let e = e?;
@@ -131,7 +132,6 @@ pub fn walk(
                     });
                 }
             }
-            w.visited += 1;
         }
         frontier = next;
     }

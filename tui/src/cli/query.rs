@@ -255,6 +255,8 @@ fn one(
     } else {
         String::new()
     };
+    // Noted after the rows, where a reader of the output looks for it.
+    let mut capped = None;
     let rows: Box<dyn Iterator<Item = pdnsfile::Result<Row>> + '_> = if plan.pivot > 0
         || plan.graph.is_some()
     {
@@ -262,13 +264,11 @@ fn one(
             .map_err(engine::Error::from)?;
         if w.capped {
             let msg = format!(
-                "pivot stopped at the cap of {} entries (--pivot-cap) after {} lookups; results are incomplete",
+                "pivot stopped at the cap of {} entries (--pivot-cap) in lookup {}; results are incomplete",
                 plan.cap, w.visited
             );
             let _ = writeln!(io::stderr(), "pdns: {label}{msg}");
-            if plan.graph.as_ref().is_none_or(|(_, f)| f.is_some()) {
-                printer.note(&msg)?;
-            }
+            capped = Some(msg);
         }
         if let Some((format, file)) = &plan.graph {
             let g = Graph::of(&w.rows);
@@ -304,6 +304,9 @@ fn one(
             d.add(&r.map_err(engine::Error::from)?.entry);
         }
         printer.digest(&d, tag)?;
+        if let Some(msg) = capped {
+            printer.note(&msg)?;
+        }
         return Ok(d.entries);
     }
     let (shown, total) = if plan.sort.is_empty() {
@@ -335,6 +338,9 @@ fn one(
         }
         (kept.len() as u64, total)
     };
+    if let Some(msg) = capped {
+        printer.note(&msg)?;
+    }
     if let Some(n) = plan.limit {
         let _ = writeln!(
             io::stderr(),
