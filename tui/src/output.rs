@@ -84,8 +84,9 @@ struct Widths {
     rdata: usize,
 }
 
-/// The widest a text column gets; longer values overflow it.
-const MAX_WIDTH: usize = 60;
+/// The widest a text column gets. A longer value (a long TXT record)
+/// overflows its column instead of widening it for every row.
+const MAX_WIDTH: usize = 48;
 
 /// Writes rows and summaries in one format to one output.
 pub struct Printer<'w> {
@@ -190,10 +191,11 @@ impl<'w> Printer<'w> {
             })
             .collect();
         let w = &mut self.widths;
+        let fit = |n: usize| if n <= MAX_WIDTH { n } else { 0 };
         for (n, t, d) in &shown {
-            w.name = w.name.max(n.chars().count().min(MAX_WIDTH));
-            w.rtype = w.rtype.max(t.len().min(MAX_WIDTH));
-            w.rdata = w.rdata.max(d.len().min(MAX_WIDTH));
+            w.name = w.name.max(fit(n.chars().count()));
+            w.rtype = w.rtype.max(fit(t.len()));
+            w.rdata = w.rdata.max(fit(d.len()));
         }
         let (wn, wt, wd) = (w.name, w.rtype, w.rdata);
         for (r, (n, t, d)) in rows.iter().zip(&shown) {

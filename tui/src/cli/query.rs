@@ -17,7 +17,10 @@ use crate::pivot::{self, Graph, GraphFormat};
 
 /// The options of `pdns query`.
 #[derive(clap::Args, Debug)]
-#[command(after_long_help = format!("{}\n{}", super::help::QUERY, super::help::FENCES))]
+#[command(
+    after_help = "Exit codes: 0 results, 1 no results, 2 usage error, 3 archive error.\n--help shows the query syntax and a picture of the time fences.",
+    after_long_help = format!("{}\n{}", super::help::QUERY, super::help::FENCES)
+)]
 pub struct QueryArgs {
     /// Archive file or folder of archives (repeatable); default:
     /// $PDNS_ARCHIVES, then the configuration file.
