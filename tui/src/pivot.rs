@@ -290,6 +290,90 @@ mod tests {
         assert_eq!(targets(&e("a.example", 16, "\"v=spf1 -all\"")), vec![]);
     }
 
+    fn archive(entries: Vec<Entry>) -> pdnsfile::Archive {
+        let mut v = entries;
+        v.sort_by(|a, b| a.cmp_key(b));
+        let mut w = pdnsfile::Writer::new(Vec::new(), pdnsfile::WriterOptions::default()).unwrap();
+        for e in v {
+            w.push(e).unwrap();
+        }
+        pdnsfile::Archive::from_vec(w.finish().unwrap()).unwrap()
+    }
+
+    fn fed() -> Federation {
+        Federation::new(vec![archive(vec![
+            e("a.example", 1, "192.0.2.1"),
+            e("a.example", 2, "ns.example"),
+            e("b.example", 1, "192.0.2.1"),
+            e("c.example", 2, "ns.example"),
+            e("ns.example", 1, "192.0.2.53"),
+            e("d.example", 1, "192.0.2.53"),
+            e("e.example", 1, "198.51.100.1"),
+        ])])
+    }
+
+    fn found(w: &Walk) -> Vec<String> {
+        w.rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} via {}",
+                    r.entry.rrname,
+                    rrtype::to_string(r.entry.rrtype),
+                    r.entry.rdata,
+                    r.pivot_path.as_deref().unwrap_or_default().join(">")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn walks_hop_by_hop_once() {
+        let f = fed();
+        let q = Query::Name("a.example".into());
+        let none = Filter::default();
+        let w0 = walk(&f, &q, "a.example", &none, 0, 100).unwrap();
+        assert_eq!(
+            found(&w0),
+            [
+                "a.example A 192.0.2.1 via a.example",
+                "a.example NS ns.example via a.example"
+            ]
+        );
+        let w2 = walk(&f, &q, "a.example", &none, 2, 100).unwrap();
+        assert_eq!(
+            found(&w2),
+            [
+                "a.example A 192.0.2.1 via a.example",
+                "a.example NS ns.example via a.example",
+                "b.example A 192.0.2.1 via a.example>192.0.2.1",
+                "ns.example A 192.0.2.53 via a.example>ns.example",
+                "c.example NS ns.example via a.example>ns.example",
+                "d.example A 192.0.2.53 via a.example>ns.example>192.0.2.53",
+            ]
+        );
+        assert!(!w2.capped);
+        // More hops find nothing more: every node is visited once.
+        let w9 = walk(&f, &q, "a.example", &none, 9, 100).unwrap();
+        assert_eq!(w9.rows, w2.rows);
+        let capped = walk(&f, &q, "a.example", &none, 9, 3).unwrap();
+        assert!(capped.capped);
+        assert_eq!(capped.rows.len(), 3);
+        // Filters apply at every hop.
+        let only_a = Filter {
+            types: Some(vec![1]),
+            ..Filter::default()
+        };
+        let wa = walk(&f, &q, "a.example", &only_a, 3, 100).unwrap();
+        assert_eq!(
+            found(&wa),
+            [
+                "a.example A 192.0.2.1 via a.example",
+                "b.example A 192.0.2.1 via a.example>192.0.2.1",
+            ]
+        );
+    }
+
     #[test]
     fn graphs_escape() {
         let rows: Vec<Row> = vec![
