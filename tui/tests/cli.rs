@@ -609,6 +609,28 @@ other.example.net  A  192.0.2.1  2023-11-16T22:13:20Z .. 2023-11-17T22:13:20Z  c
         o.stderr
     );
     assert!(o.stdout.contains("paypal.com  A"));
+    // Summaries, one CSV row per query.
+    let o = run_in(
+        &f,
+        &[
+            "query",
+            "-a",
+            a,
+            "-f",
+            "-",
+            "--summarize",
+            "--format",
+            "csv",
+        ],
+        &[],
+        Some("paypal.com\nwww.example.com\n"),
+    );
+    assert_eq!(
+        o.stdout,
+        "query,entries,count,unknown_counts,time_first,time_last,types,sources\n\
+         paypal.com,1,1,0,2023-11-15T22:13:20Z,2023-11-16T22:13:20Z,A=1,dnsdb=1\n\
+         www.example.com,3,15,1,2023-11-14T22:13:20Z,2023-12-14T22:13:20Z,A=2 AAAA=1,circl=1 dnsdb=2\n"
+    );
     // Nothing found anywhere: 1.
     let o = run_in(
         &f,
@@ -827,6 +849,14 @@ fn archives_from_env_config_and_folders() {
     );
     assert_eq!(o.stdout.lines().count(), 2, "{}", o.stdout);
     assert!(o.stdout.contains("count=20  [dnsdb,zeek]"), "{}", o.stdout);
+    // The total under --limit counts an entry held by several archives once.
+    let o = run_in(
+        &f,
+        &["query", "--limit", "1", "-t", "A", "www.example.com"],
+        &[("PDNS_ARCHIVES", &both)],
+        None,
+    );
+    assert_eq!(o.stderr, "pdns: 2 results, 1 shown (--limit 1)\n");
     // The configuration file, paths relative to it.
     let cfg = f.dir.path().join("config/pdns");
     std::fs::create_dir_all(&cfg).unwrap();

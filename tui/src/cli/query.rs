@@ -260,9 +260,8 @@ fn one(
     };
     // Noted after the rows, where a reader of the output looks for it.
     let mut capped = None;
-    let rows: Box<dyn Iterator<Item = pdnsfile::Result<Row>> + '_> = if plan.pivot > 0
-        || plan.graph.is_some()
-    {
+    let walked = plan.pivot > 0 || plan.graph.is_some();
+    let rows: Box<dyn Iterator<Item = pdnsfile::Result<Row>> + '_> = if walked {
         let w = pivot::walk(fed, &q, origin, &filter, plan.pivot, plan.cap)
             .map_err(engine::Error::from)?;
         if w.capped {
@@ -315,10 +314,21 @@ fn one(
     let (shown, total) = if plan.sort.is_empty() {
         let mut buf = Vec::with_capacity(CHUNK.min(plan.limit.unwrap_or(CHUNK)));
         let (mut shown, mut total) = (0u64, 0u64);
-        for r in rows {
+        let mut rows = rows;
+        while let Some(r) = rows.next() {
             let r = r.map_err(engine::Error::from)?;
             total += 1;
             if plan.limit.is_some_and(|n| shown >= n as u64) {
+                if !walked {
+                    // Counting the rest needs no entries: the archive
+                    // counts matches without decoding names.
+                    drop(rows);
+                    total = fed
+                        .summarize(&q, &filter)
+                        .map_err(engine::Error::from)?
+                        .entries;
+                    break;
+                }
                 continue;
             }
             shown += 1;
