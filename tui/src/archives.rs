@@ -113,8 +113,8 @@ pub fn resolve(flags: &[PathBuf]) -> Result<Vec<PathBuf>> {
 ///
 /// # Errors
 ///
-/// An [`Error::Archive`] naming the file that cannot be opened, or the
-/// folder that cannot be listed.
+/// [`Error::Open`] naming the file that cannot be opened, [`Error::List`]
+/// the folder that cannot be listed.
 pub fn open(paths: &[PathBuf]) -> Result<Federation> {
     let mut archives = Vec::new();
     let open_one = |f: &Path| {
