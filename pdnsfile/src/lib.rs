@@ -43,6 +43,7 @@
 mod archive;
 mod bytes;
 pub mod cof;
+pub mod describe;
 mod error;
 mod federated;
 pub mod format;

@@ -64,35 +64,80 @@ pub enum Query {
     },
 }
 
+/// The rdata-name prefixes of the query syntax, with the type each one
+/// restricts results to (`rdata:` restricts none).
+const RDATA_PREFIXES: [(&str, Option<u16>); 4] = [
+    ("rdata:", None),
+    ("ns:", Some(crate::rrtype::known::NS)),
+    ("mx:", Some(crate::rrtype::known::MX)),
+    ("cname:", Some(crate::rrtype::known::CNAME)),
+];
+
+/// Splits `prefix:rest` off `s` when `prefix` is one of
+/// [`RDATA_PREFIXES`], in any case.
+fn rdata_prefix(s: &str) -> Option<(&str, Option<u16>)> {
+    RDATA_PREFIXES.iter().find_map(|&(p, t)| {
+        let head = s.get(..p.len())?;
+        head.eq_ignore_ascii_case(p)
+            .then(|| s.get(p.len()..).map(|rest| (rest, t)))
+            .flatten()
+    })
+}
+
 impl Query {
     /// Parses the query syntax shared by `pdns query` and the client:
     /// `name`, `*.suffix`, `prefix.*`, `~name` (edit distance 1), `~2name`,
     /// `/regex/`, an IPv4/IPv6 address, a CIDR, `rdata:NAME` and
     /// `rdata:*.suffix`.
     ///
+    /// The shortcuts `ns:`, `mx:` and `cname:` are read like `rdata:`;
+    /// the type they stand for is returned by [`Query::parse_with_type`]
+    /// only, since a `Query` does not carry types (a [`Filter`] does).
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidQuery`] for an empty query, a bad CIDR prefix, or a
     /// name that cannot be normalized.
     pub fn parse(input: &str) -> Result<Query> {
+        Query::parse_with_type(input).map(|(q, _)| q)
+    }
+
+    /// [`Query::parse`], and the type an `ns:`, `mx:` or `cname:` query
+    /// restricts results to (`ns:ns1.evil.example` is the entries of type
+    /// NS whose rdata names `ns1.evil.example`; `mx:*.evil.example` the MX
+    /// entries pointing below `evil.example`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::parse`].
+    pub fn parse_with_type(input: &str) -> Result<(Query, Option<u16>)> {
         let s = input.trim();
         let bad = |why: &str| Error::InvalidQuery(format!("{s:?}: {why}"));
         if s.is_empty() {
             return Err(bad("empty query"));
         }
-        if let Some(rest) = s.strip_prefix("rdata:") {
-            return match rest.strip_prefix("*.") {
-                Some(zone) => Ok(Query::RdataSubtree {
+        if let Some((rest, rrtype)) = rdata_prefix(s) {
+            let rest = rest.trim();
+            let q = match rest.strip_prefix("*.") {
+                Some(zone) => Query::RdataSubtree {
                     zone: norm(zone)?,
                     include_apex: false,
-                }),
-                None if rest == "*" => Ok(Query::RdataSubtree {
+                },
+                None if rest == "*" => Query::RdataSubtree {
                     zone: ".".into(),
                     include_apex: true,
-                }),
-                None => Ok(Query::RdataName(norm(rest)?)),
+                },
+                None if rest.is_empty() => return Err(bad("no name after the prefix")),
+                None => Query::RdataName(norm(rest)?),
             };
+            return Ok((q, rrtype));
         }
+        Query::parse_owner(s).map(|q| (q, None))
+    }
+
+    /// The query kinds about owner names and addresses.
+    fn parse_owner(s: &str) -> Result<Query> {
+        let bad = |why: &str| Error::InvalidQuery(format!("{s:?}: {why}"));
         if s.len() >= 2 && s.starts_with('/') && s.ends_with('/') {
             return Ok(Query::Regex(s[1..s.len() - 1].to_string()));
         }
@@ -804,6 +849,64 @@ mod tests {
         );
         assert!(Query::parse("10.0.0.0/33").is_err());
         assert!(Query::parse("").is_err());
+    }
+
+    #[test]
+    fn parses_rdata_shortcuts() {
+        use crate::rrtype::known;
+        let p = |s| Query::parse_with_type(s).unwrap();
+        assert_eq!(
+            p("ns:NS1.Evil.example."),
+            (Query::RdataName("ns1.evil.example".into()), Some(known::NS))
+        );
+        assert_eq!(
+            p("MX:*.evil.example"),
+            (
+                Query::RdataSubtree {
+                    zone: "evil.example".into(),
+                    include_apex: false
+                },
+                Some(known::MX)
+            )
+        );
+        assert_eq!(
+            p("cname:cdn.example.net"),
+            (
+                Query::RdataName("cdn.example.net".into()),
+                Some(known::CNAME)
+            )
+        );
+        assert_eq!(
+            p("rdata:*"),
+            (
+                Query::RdataSubtree {
+                    zone: ".".into(),
+                    include_apex: true
+                },
+                None
+            )
+        );
+        assert_eq!(
+            p("rdata:*.evil.example"),
+            (
+                Query::RdataSubtree {
+                    zone: "evil.example".into(),
+                    include_apex: false
+                },
+                None
+            )
+        );
+        // parse reads the shortcut and drops the type.
+        assert_eq!(
+            Query::parse("ns:ns1.evil.example").unwrap(),
+            Query::RdataName("ns1.evil.example".into())
+        );
+        assert_eq!(
+            p("www.example.com"),
+            (Query::Name("www.example.com".into()), None)
+        );
+        assert!(Query::parse_with_type("ns:").is_err());
+        assert!(Query::parse_with_type("mx:  ").is_err());
     }
 
     #[test]

@@ -1,5 +1,13 @@
-//! `pdns`, the analyst's client, as a library: the query command line and
-//! the demo. The terminal interface builds on the same pieces.
+//! `pdns`, the analyst's client, as a library: the query engine (query
+//! text and options to a query and filter, sorting and limits over the
+//! whole match set, summaries), pivots and their graph, which archives to
+//! open, output formats, and the `pdns query`/`info`/`verify` commands.
+//! The terminal interface builds on the same pieces.
 
+pub mod archives;
+pub mod cli;
 pub mod demo;
+pub mod engine;
+pub mod names;
 pub mod output;
+pub mod pivot;

@@ -1,20 +1,26 @@
 //! `pdns`: query archives from the shell; `pdns demo` builds and explores
 //! the bundled demo archive. Exit codes: 0 results, 1 no results, 2 usage
-//! error, 3 archive error.
+//! error, 3 archive error. The commands live in `pdns::cli`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use pdns::cli::query::QueryArgs;
 use pdns::output::{write_entries, Format};
 use pdnsfile::record::escape_text_str;
 use pdnsfile::time::rfc3339;
-use pdnsfile::{Archive, Federation, Filter, Query, TimeFence};
+use pdnsfile::{Archive, Federation, Filter, Query};
 
 #[derive(Parser)]
-#[command(name = "pdns", version, about = "Passive DNS archives, offline")]
+#[command(
+    name = "pdns",
+    version,
+    about = "Passive DNS archives, offline",
+    after_help = "Exit codes: 0 results, 1 no results, 2 usage error, 3 archive error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,110 +29,31 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Answer a query from archives.
-    Query(QueryArgs),
+    Query(Box<QueryArgs>),
     /// Build the bundled demo archive and show what it holds.
     Demo,
     /// Every entry as COF JSON lines, in key order.
     Dump {
-        /// Archives (merged by key).
+        /// Archives or folders of archives (merged by key).
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
-}
-
-#[derive(clap::Args)]
-struct QueryArgs {
-    /// Archive file or folder of archives (repeatable).
-    #[arg(short = 'a', long = "archive", required = true)]
-    archives: Vec<PathBuf>,
-    /// Types to keep, comma-separated (A,AAAA,NS,...).
-    #[arg(short = 't', long = "type", value_delimiter = ',')]
-    types: Vec<String>,
-    /// Only entries first seen at or after TIME (Unix seconds, RFC 3339 or a date).
-    #[arg(long)]
-    first_after: Option<String>,
-    /// Only entries first seen at or before TIME.
-    #[arg(long)]
-    first_before: Option<String>,
-    /// Only entries last seen at or after TIME.
-    #[arg(long)]
-    last_after: Option<String>,
-    /// Only entries last seen at or before TIME.
-    #[arg(long)]
-    last_before: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
-    /// name, *.suffix, prefix.*, ~name, /regex/, IP, CIDR or rdata:NAME.
-    query: String,
-}
-
-fn time_arg(v: &Option<String>) -> Result<Option<u64>> {
-    v.as_deref()
-        .map(|s| {
-            pdnsfile::time::parse(s).with_context(|| {
-                format!("{s:?} is not a time (Unix seconds, RFC 3339 or YYYY-MM-DD)")
-            })
-        })
-        .transpose()
-}
-
-fn open_all(paths: &[PathBuf]) -> Result<Federation> {
-    let mut archives = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("{}: cannot list", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "pdns"))
-                .collect();
-            files.sort();
-            for f in files {
-                archives.push(
-                    Archive::open(&f)
-                        .with_context(|| format!("{}: cannot open archive", f.display()))?,
-                );
-            }
-        } else {
-            archives.push(
-                Archive::open(p)
-                    .with_context(|| format!("{}: cannot open archive", p.display()))?,
-            );
-        }
-    }
-    Ok(Federation::new(archives))
-}
-
-fn query(args: &QueryArgs) -> Result<ExitCode> {
-    let fed = open_all(&args.archives)?;
-    let q = Query::parse(&args.query)?;
-    let types = args
-        .types
-        .iter()
-        .map(|t| pdnsfile::rrtype::parse(t).with_context(|| format!("unknown type {t:?}")))
-        .collect::<Result<Vec<u16>>>()?;
-    let filter = Filter {
-        types: (!types.is_empty()).then_some(types),
-        fence: TimeFence {
-            first_after: time_arg(&args.first_after)?,
-            first_before: time_arg(&args.first_before)?,
-            last_after: time_arg(&args.last_after)?,
-            last_before: time_arg(&args.last_before)?,
-        },
-        sources: None,
-    };
-    let entries = fed
-        .query(&q, &filter)?
-        .collect::<pdnsfile::Result<Vec<_>>>()?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    write_entries(&mut out, &entries, args.format)?;
-    out.flush()?;
-    Ok(if entries.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    /// Describe archives: counts, time span, sources, inputs, sections.
+    Info {
+        /// Archive files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per file.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every checksum and cross-reference of archives (exit 3 if one
+    /// fails).
+    Verify {
+        /// Archive files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn demo() -> Result<ExitCode> {
@@ -177,41 +104,25 @@ fn demo() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn dump(archives: &[PathBuf]) -> Result<ExitCode> {
-    let fed = open_all(archives)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for e in fed.query(&Query::All, &Filter::default())? {
-        writeln!(out, "{}", pdnsfile::cof::to_line(&e?))?;
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match &cli.command {
-        Command::Query(a) => query(a),
+        Command::Query(a) => pdns::cli::query::run(a),
         Command::Demo => demo(),
-        Command::Dump { archives } => dump(archives),
+        Command::Dump { archives } => pdns::cli::inspect::dump(archives),
+        Command::Info { files, json } => pdns::cli::inspect::info(files, *json),
+        Command::Verify { files } => pdns::cli::inspect::verify(files),
     };
     match r {
         Ok(c) => c,
+        Err(e) if pdns::cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("pdns: error: {}", escape_text_str(&format!("{e:#}")));
-            if e.chain()
-                .any(|c| c.downcast_ref::<pdnsfile::Error>().is_some())
-            {
-                ExitCode::from(3)
-            } else {
-                ExitCode::from(2)
-            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "pdns: error: {}",
+                escape_text_str(&format!("{e:#}"))
+            );
+            pdns::cli::exit_code(&e)
         }
     }
 }
