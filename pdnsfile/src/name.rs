@@ -233,6 +233,23 @@ pub fn reversed_key(name: &str) -> Vec<u8> {
 
 /// The normalized name of a reversed key; the inverse of [`reversed_key`].
 pub fn from_reversed_key(key: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(key) {
+        if !text.contains('\\') {
+            // Without escapes every dot separates labels.
+            let body = text.strip_suffix('.').unwrap_or(text);
+            if body.is_empty() {
+                return ".".to_string();
+            }
+            let mut out = String::with_capacity(body.len());
+            for (i, label) in body.rsplit('.').enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(label);
+            }
+            return out;
+        }
+    }
     let text = String::from_utf8_lossy(key);
     let body = text.strip_suffix('.').unwrap_or(&text);
     if body.is_empty() {

@@ -50,7 +50,7 @@ impl Default for WriterOptions {
         WriterOptions {
             block_size: 4 * 1024,
             names_per_block: 64,
-            zstd_level: 9,
+            zstd_level: 6,
             memory: 256 << 20,
             tmp_dir: None,
             created_by: format!("pdnsfile {}", env!("CARGO_PKG_VERSION")),
