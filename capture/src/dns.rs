@@ -30,7 +30,9 @@ fn reason(e: &ParseError) -> &'static str {
     match e {
         ParseError::ShortInput => "dns-truncated",
         ParseError::Form(f) => match f.to_string().as_str() {
-            "too many compression pointers" => "dns-compression-loop",
+            // domain refuses any pointer that does not point strictly
+            // backwards: loops, forward and out-of-range pointers.
+            "too many compression pointers" => "dns-bad-pointer",
             "invalid label type" => "dns-bad-label",
             "long domain name" => "dns-long-name",
             "invalid compression pointer" => "dns-bad-pointer",

@@ -20,6 +20,8 @@
 //!   `Display` is the summary line.
 //! - [`rdata_presentation`]: the canonical text of wire rdata, as the
 //!   decoder makes it.
+//! - [`synth`]: writers of synthetic packets and pcap files, for tests
+//!   and benchmark generators.
 //!
 //! # What is read
 //!
@@ -68,6 +70,7 @@ mod dns;
 mod frag;
 mod net;
 mod stats;
+pub mod synth;
 mod tcp;
 
 use std::io::{self, Read};
@@ -153,6 +156,18 @@ struct Interface {
     link: u32,
     per_second: u64,
     offset: i64,
+}
+
+/// Timestamp units per second of a pcapng `if_tsresol`: 10^n, or 2^n
+/// when the high bit is set. (pcap-parser 0.16's `ts_resolution` refuses
+/// every power of two, checking the value with its flag bit.)
+fn per_second(tsresol: u8) -> Option<u64> {
+    let n = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(n)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64)
+    }
 }
 
 /// Keeps the I/O error that pcap-parser reduces to `ReadError`.
@@ -256,7 +271,7 @@ impl Decoder {
                         PcapBlockOwned::NG(Block::InterfaceDescription(i)) => {
                             interfaces.push(Interface {
                                 link: u32::try_from(i.linktype.0).unwrap_or(u32::MAX),
-                                per_second: i.ts_resolution().unwrap_or(0),
+                                per_second: per_second(i.if_tsresol).unwrap_or(0),
                                 offset: i.ts_offset(),
                             });
                         }

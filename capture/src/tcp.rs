@@ -146,14 +146,20 @@ impl Reassembler {
         }
     }
 
+    /// Drops the least recently used eighth of the streams, so that a
+    /// flood of new streams costs O(1) amortized per stream.
     fn evict_oldest(&mut self, skip: &mut dyn FnMut(&'static str)) {
-        if let Some(k) = self
+        let mut ages: Vec<(u64, Key)> = self
             .streams
             .iter()
-            .min_by_key(|(_, s)| s.last_seen)
-            .map(|(k, _)| *k)
-        {
-            self.streams.remove(&k);
+            .map(|(k, s)| (s.last_seen, *k))
+            .collect();
+        let n = (ages.len() / 8).max(1);
+        if n < ages.len() {
+            ages.select_nth_unstable_by_key(n, |(t, _)| *t);
+        }
+        for (_, k) in ages.iter().take(n) {
+            self.streams.remove(k);
             skip("tcp-stream-evicted");
         }
     }
@@ -200,12 +206,15 @@ impl Stream {
             return;
         };
         self.push(fresh, now, message, skip);
-        self.drain_ahead(message, skip);
+        self.drain_ahead(now, message, skip);
     }
 
-    /// Moves the segments that became contiguous out of `ahead`.
+    /// Moves the segments that became contiguous out of `ahead`: the
+    /// messages they complete were complete at `filled` (the time of the
+    /// segment that filled the hole) or at their own time if later.
     fn drain_ahead(
         &mut self,
+        filled: u64,
         message: &mut dyn FnMut(&[u8], u64),
         skip: &mut dyn FnMut(&'static str),
     ) {
@@ -220,7 +229,7 @@ impl Stream {
             self.ahead_bytes -= data.len();
             let old = usize::try_from(-d).unwrap_or(usize::MAX);
             match data.get(old..).filter(|f| !f.is_empty()) {
-                Some(fresh) => self.push(fresh, time, message, skip),
+                Some(fresh) => self.push(fresh, time.max(filled), message, skip),
                 None => skip("tcp-retransmission"),
             }
         }
@@ -240,7 +249,8 @@ impl Stream {
         skip("tcp-gap");
         self.buf.clear();
         self.next = first;
-        self.drain_ahead(message, skip);
+        // Nothing filled the hole: each message at its own time.
+        self.drain_ahead(0, message, skip);
     }
 
     fn push(
