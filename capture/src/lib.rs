@@ -306,7 +306,9 @@ impl Decoder {
                         },
                         PcapBlockOwned::NG(_) => {}
                     }
-                    reader.consume(len);
+                    // The buffer is shifted only when it is refilled, so
+                    // each byte is moved at most once.
+                    reader.consume_noshift(len);
                 }
                 Err(PcapError::Eof) => break,
                 Err(PcapError::Incomplete(_)) => {
