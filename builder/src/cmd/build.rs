@@ -1,9 +1,10 @@
 //! `pdns-build build`: inputs → normalized entries → external sort →
 //! aggregated, key-ordered entries → archive, published atomically.
 //!
-//! Every input file is decompressed by its magic number (gzip, zstd, xz),
-//! its format detected by content (or forced with `--format`), and parsed
-//! by `pdns_providers`. A bad line is reported as `file:line: reason` and
+//! Every input file is decompressed by its magic number (gzip, zstd, xz).
+//! A pcap or pcapng capture is decoded by `pdns_capture`; any other file
+//! has its format detected by content (or forced with `--format`) and is
+//! parsed by `pdns_providers`. A bad line is reported as `file:line: reason` and
 //! counted; a file in no known format is reported by name; neither stops
 //! the other files.
 
@@ -396,8 +397,9 @@ fn read_one(
 ) -> Result<Option<&'static str>> {
     let mut r = open_input(path)?;
     let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
-    // Captures are binary: their magic comes before any text detection.
-    if args.format.is_none() && pdns_capture::sniff(&head) {
+    // Captures are binary: their magic comes before any text detection,
+    // and no text format (even one forced by --format) can start with it.
+    if pdns_capture::sniff(&head) {
         read_capture(r, path, shown, args, sorter, report)?;
         return Ok(Some("pcap"));
     }
