@@ -1,4 +1,4 @@
-//! `pdns-build build` on captures: detected by content (also compressed),
+//! `pdns-build build` on captures: detected by content (plain, gzip, zstd),
 //! entries aggregated with the exports', source labels, `--dns-port`, and
 //! the capture summary line.
 
@@ -41,6 +41,13 @@ fn builds_from_captures_plain_and_gzip() {
     fs::write(&gz, enc.finish().unwrap()).unwrap();
     // suricata__dns-udp-google-a-aaaa-mx.pcap: plain, UDP.
     let udp = real("suricata__dns-udp-google-a-aaaa-mx.pcap");
+    // dnscap__sll2.pcap (Linux cooked v2): zstd.
+    let zst = dir.path().join("sll2.pcap.zst");
+    fs::write(
+        &zst,
+        zstd::encode_all(fs::read(real("dnscap__sll2.pcap")).unwrap().as_slice(), 3).unwrap(),
+    )
+    .unwrap();
     let out = dir.path().join("c.pdns");
     let o = bin()
         .arg("build")
@@ -48,6 +55,7 @@ fn builds_from_captures_plain_and_gzip() {
         .arg(&out)
         .arg(&gz)
         .arg(&udp)
+        .arg(&zst)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -72,6 +80,7 @@ fn builds_from_captures_plain_and_gzip() {
     assert!(all
         .iter()
         .any(|e| e.sources == ["pcap:suricata__dns-udp-google-a-aaaa-mx"] && e.rrtype == 15));
+    assert!(all.iter().any(|e| e.sources == ["pcap:sll2"]));
 }
 
 #[test]

@@ -66,6 +66,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod dns;
 mod frag;
 mod net;
@@ -261,7 +263,10 @@ impl Decoder {
                 Ok((len, block)) => {
                     match block {
                         PcapBlockOwned::LegacyHeader(h) => {
-                            legacy_link = u32::try_from(h.network.0).unwrap_or(u32::MAX);
+                            // The upper bits of the field may carry the FCS
+                            // length (pcap file format, LinkType and
+                            // additional information); the type is the low 16.
+                            legacy_link = u32::try_from(h.network.0 & 0xffff).unwrap_or(u32::MAX);
                         }
                         PcapBlockOwned::Legacy(b) => {
                             last_time = u64::from(b.ts_sec);

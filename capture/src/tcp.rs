@@ -179,7 +179,15 @@ impl Stream {
         }
         let d = diff(seq, self.next);
         if d > 0 {
-            if self.ahead.contains_key(&seq) {
+            if let Some((held, _)) = self.ahead.get(&seq) {
+                // A retransmission; if it carries more than the first
+                // copy (segments coalesced on resend), keep the longer.
+                if payload.len() > held.len()
+                    && self.ahead_bytes + payload.len() - held.len() <= MAX_OUT_OF_ORDER
+                {
+                    self.ahead_bytes = self.ahead_bytes + payload.len() - held.len();
+                    self.ahead.insert(seq, (payload.to_vec(), now));
+                }
                 skip("tcp-retransmission");
                 return;
             }
@@ -347,6 +355,18 @@ mod tests {
             (104, false, b"b"),
         ]);
         assert_eq!(m, [b"ab".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+        assert_eq!(s, ["tcp-retransmission"]);
+    }
+
+    #[test]
+    fn longer_retransmission_wins() {
+        let (m, s) = run(&[
+            (100, true, b""),
+            (105, false, b"\x00"),
+            (105, false, b"\x00\x01c"),
+            (101, false, b"\x00\x02ab"),
+        ]);
+        assert_eq!(m, [b"ab".to_vec(), b"c".to_vec()]);
         assert_eq!(s, ["tcp-retransmission"]);
     }
 

@@ -610,10 +610,32 @@ fn garbage_and_truncation_never_panic() {
         }
         frames.push(f);
     }
+    // Random TCP segments on port 53: sequence numbers, flags, lengths.
+    for i in 0..2000u32 {
+        let len = usize::try_from(next() % 300).unwrap();
+        let payload: Vec<u8> = (0..len)
+            .map(|_| u8::try_from(next() & 0xff).unwrap())
+            .collect();
+        let seq = if i % 2 == 0 {
+            u32::try_from(next() & 0xffff_ffff).unwrap()
+        } else {
+            i * 100
+        };
+        let fl = u8::try_from(next() & 0x17).unwrap();
+        let port = u16::try_from(next() % 8).unwrap();
+        frames.push(synth::ipv4(
+            SRV,
+            CLI,
+            6,
+            1,
+            (0, false),
+            &synth::tcp(53, port, seq, fl, &payload),
+        ));
+    }
     let started = std::time::Instant::now();
     for link in [101, 1, 113, 276, 0] {
         let (_, s) = decode(&pcap(link, &frames));
-        assert_eq!(s.packets, 3000);
+        assert_eq!(s.packets, 5000);
     }
     assert!(started.elapsed().as_secs() < 20);
     // A capture cut in the middle of a packet record keeps what came
