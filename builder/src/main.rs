@@ -61,6 +61,10 @@ enum Command {
         /// Folder for temporary sort files (default: the output's folder).
         #[arg(long)]
         tmp_dir: Option<PathBuf>,
+        /// In captures, decode DNS on this UDP/TCP port too (53 always);
+        /// repeat for several.
+        #[arg(long = "dns-port", value_name = "PORT")]
+        dns_port: Vec<u16>,
         /// Input files or folders; `-` reads standard input.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
@@ -118,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             memory,
             strict,
             tmp_dir,
+            dns_port,
             inputs,
         } => {
             let args = cmd::build::BuildArgs {
@@ -130,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 memory: pdns_build::size::parse(&memory)?,
                 strict,
                 tmp_dir,
+                dns_ports: dns_port,
                 log,
             };
             let r = cmd::build::run(&args)?;
@@ -145,6 +151,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "summary",
                     &format!("{n} records skipped: {why}"),
                     json!({"skipped": n, "reason": why}),
+                );
+            }
+            if r.capture.packets > 0 {
+                let c = &r.capture;
+                log.info(
+                    "summary",
+                    &format!("captures: {c}"),
+                    json!({"packets": c.packets, "dns_messages": c.dns_messages, "records": c.records, "queries": c.queries, "not_dns": c.not_dns, "skipped": c.skipped, "link_types_not_read": c.unknown_links, "not_opened": c.unopened}),
                 );
             }
             for f in &r.failed_files {

@@ -24,6 +24,7 @@ fn build(out: &Path, inputs: Vec<PathBuf>) {
         memory: 64 << 20,
         strict: false,
         tmp_dir: None,
+        dns_ports: Vec::new(),
         log: pdns_build::log::Log {
             quiet: true,
             ..Default::default()

@@ -1,9 +1,10 @@
 //! `pdns-build build`: inputs → normalized entries → external sort →
 //! aggregated, key-ordered entries → archive, published atomically.
 //!
-//! Every input file is decompressed by its magic number (gzip, zstd, xz),
-//! its format detected by content (or forced with `--format`), and parsed
-//! by `pdns_providers`. A bad line is reported as `file:line: reason` and
+//! Every input file is decompressed by its magic number (gzip, zstd, xz).
+//! A pcap or pcapng capture is decoded by `pdns_capture`; any other file
+//! has its format detected by content (or forced with `--format`) and is
+//! parsed by `pdns_providers`. A bad line is reported as `file:line: reason` and
 //! counted; a file in no known format is reported by name; neither stops
 //! the other files.
 
@@ -45,6 +46,8 @@ pub struct BuildArgs {
     pub base: Option<PathBuf>,
     /// Folder for sort runs (the output's folder when `None`).
     pub tmp_dir: Option<PathBuf>,
+    /// Ports that carry DNS in captures, besides 53.
+    pub dns_ports: Vec<u16>,
     /// Where progress, bad lines and the summary go.
     pub log: crate::log::Log,
 }
@@ -70,6 +73,9 @@ pub struct BuildReport {
     /// Inputs skipped because the base archive (or this run) already
     /// ingested them.
     pub already_ingested: Vec<String>,
+    /// What the capture inputs held: packets, DNS messages, records,
+    /// skips by reason.
+    pub capture: pdns_capture::Stats,
 }
 
 impl BuildReport {
@@ -230,9 +236,9 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     "input",
                     &format!(
                         "{shown}: {}, {lines} lines, {entries} entries, {bad} bad lines",
-                        format.map_or("empty", |f| f.name())
+                        format.unwrap_or("empty")
                     ),
-                    json!({"file": shown, "format": format.map(|f| f.name()), "lines": lines, "entries": entries, "bad_lines": bad}),
+                    json!({"file": shown, "format": format, "lines": lines, "entries": entries, "bad_lines": bad}),
                 );
             }
             Err(e) => input_failed(args, &mut report, shown, e, "not-read")?,
@@ -380,17 +386,23 @@ fn fingerprint(path: &Path) -> Result<InputFile> {
     })
 }
 
-/// Reads one input into the sorter; returns its format (none for an empty
-/// input).
+/// Reads one input into the sorter; returns the name of its format (none
+/// for an empty input).
 fn read_one(
     path: &Path,
     shown: &str,
     args: &BuildArgs,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
-) -> Result<Option<Format>> {
+) -> Result<Option<&'static str>> {
     let mut r = open_input(path)?;
     let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
+    // Captures are binary: their magic comes before any text detection,
+    // and no text format (even one forced by --format) can start with it.
+    if pdns_capture::sniff(&head) {
+        read_capture(r, path, shown, args, sorter, report)?;
+        return Ok(Some("pcap"));
+    }
     let format = match args.format.or_else(|| detect(&head)) {
         Some(f) => f,
         None if head.is_empty() => return Ok(None),
@@ -449,7 +461,64 @@ fn read_one(
     for (why, n) in parser.skipped() {
         *report.skipped.entry((*why).to_string()).or_default() += n;
     }
-    Ok(Some(format))
+    Ok(Some(format.name()))
+}
+
+/// The default source label of a capture: `pcap:` and the file name
+/// without its compression and capture extensions.
+fn capture_source(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        return "pcap:stdin".to_string();
+    }
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for ext in [".gz", ".zst", ".xz", ".pcapng", ".pcap", ".cap"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+        }
+    }
+    format!("pcap:{}", record::escape_text_str(&name))
+}
+
+/// Reads one (already decompressed) capture into the sorter, streaming.
+fn read_capture(
+    input: Box<dyn BufRead>,
+    path: &Path,
+    shown: &str,
+    args: &BuildArgs,
+    sorter: &mut ExternalSorter,
+    report: &mut BuildReport,
+) -> Result<()> {
+    let mut dns_ports = vec![53];
+    dns_ports.extend(args.dns_ports.iter().filter(|p| **p != 53));
+    let mut decoder = pdns_capture::Decoder::new(pdns_capture::Options {
+        dns_ports,
+        source: Some(args.source.clone().unwrap_or_else(|| capture_source(path))),
+    });
+    let mut failed: Option<anyhow::Error> = None;
+    let mut entries = 0u64;
+    let read = decoder.read(input, &mut |e| {
+        if failed.is_none() {
+            entries += 1;
+            if let Err(err) = sorter.push(&sortkey::encode(&e)) {
+                failed = Some(err.into());
+            }
+        }
+    });
+    report.entries_in += entries;
+    report.capture.add(decoder.stats());
+    if let Some(e) = failed {
+        return Err(e.context(format!("{shown}: cannot sort")));
+    }
+    read.with_context(|| format!("{shown}: cannot read the capture"))?;
+    args.log.info(
+        "input",
+        &format!("{shown}: capture: {}", decoder.stats()),
+        json!({"file": shown, "packets": decoder.stats().packets, "dns_messages": decoder.stats().dns_messages, "records": decoder.stats().records, "skipped": decoder.stats().skipped}),
+    );
+    Ok(())
 }
 
 /// Lines parsed, as sort items, handed from the parsing thread to the
