@@ -1,19 +1,60 @@
-//! `pdns demo`: builds the bundled demo archive into the user's cache
-//! folder and shows what it holds.
+//! `pdns demo`: builds the demo archive into the user's cache folder
+//! from the real captures and provider exports bundled in the binary
+//! ([`crate::demo_inputs`]), through the same decoders as `pdns-build`.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use pdnsfile::{cof, Entry, Writer, WriterOptions};
+use pdnsfile::{Entry, Writer, WriterOptions};
 
-/// The bundled demo inputs (see `tui/demo/README.md`).
-const INPUTS: &[(&str, &str)] = &[
-    ("captures.jsonl", include_str!("../demo/captures.jsonl")),
-    (
-        "ietf-draft-cof-examples.jsonl",
-        include_str!("../demo/ietf-draft-cof-examples.jsonl"),
-    ),
-];
+use crate::demo_inputs::{CAPTURES, EXPORTS};
+
+/// What went into the demo archive.
+#[derive(Clone, Debug, Default)]
+pub struct DemoReport {
+    /// Captures decoded.
+    pub captures: usize,
+    /// Export files parsed.
+    pub exports: usize,
+    /// Observations before aggregation.
+    pub observations: usize,
+    /// Export lines or records that could not be used (the samples
+    /// include deliberately odd ones).
+    pub bad_records: usize,
+}
+
+/// Decodes the bundled inputs into entries (not aggregated), with each
+/// capture labelled `pcap:NAME` and each export its format's label.
+pub fn entries() -> (Vec<Entry>, DemoReport) {
+    let mut report = DemoReport::default();
+    let mut entries: Vec<Entry> = Vec::new();
+    for (name, bytes) in CAPTURES {
+        let stem = name
+            .trim_end_matches(".pcapng")
+            .trim_end_matches(".pcap")
+            .to_string();
+        let mut decoder = pdns_capture::Decoder::new(pdns_capture::Options {
+            source: Some(format!("pcap:{stem}")),
+            ..pdns_capture::Options::default()
+        });
+        // A damaged capture still yields what came before the damage;
+        // the demo shows what there is.
+        let _ = decoder.read(*bytes, &mut |e| entries.push(e));
+        report.captures += 1;
+    }
+    for (_, text) in EXPORTS {
+        let Some(format) = pdns_providers::detect(text.as_bytes()) else {
+            continue;
+        };
+        let mut parser = pdns_providers::Parser::new(format);
+        let parsed = parser.parse_text(text);
+        report.bad_records += parsed.errors.len();
+        entries.extend(parsed.entries);
+        report.exports += 1;
+    }
+    report.observations = entries.len();
+    (entries, report)
+}
 
 /// Where the demo archive goes: `$XDG_CACHE_HOME/pdns` or
 /// `~/.cache/pdns`, else the system's temporary folder.
@@ -36,23 +77,8 @@ pub fn build() -> Result<PathBuf> {
     let dir = cache_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let path = dir.join("demo.pdns");
-    let mut entries: Vec<Entry> = Vec::new();
-    for (name, text) in INPUTS {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let mut es =
-                cof::from_line(line).with_context(|| format!("demo/{name}:{}: bad line", i + 1))?;
-            for e in &mut es {
-                if e.sources.is_empty() {
-                    e.add_source("ietf-draft");
-                }
-            }
-            entries.extend(es);
-        }
-    }
-    // A few hundred entries: sorting in memory is fine here.
+    let (mut entries, _) = entries();
+    // A few thousand entries: sorting in memory is fine here.
     entries.sort_by(|a, b| a.cmp_key(b));
     let tmp = dir.join("demo.pdns.tmp");
     let file =

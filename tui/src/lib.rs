@@ -7,6 +7,7 @@
 pub mod archives;
 pub mod cli;
 pub mod demo;
+pub mod demo_inputs;
 pub mod engine;
 pub mod names;
 pub mod output;
