@@ -20,6 +20,9 @@ use pdns_build::cmd::build::{run, BuildArgs};
 use pdns_capture::synth::{ethernet, ipv4, response, udp, PcapWriter, Rr};
 use pdnsfile::{Archive, Entry, Federation, Filter};
 
+/// What an answer row says: rdata, first, last, count, sources.
+type Seen<'a> = (&'a str, u64, u64, Option<u64>, Vec<&'a str>);
+
 /// 2024-03-01T00:00:00Z and friends, as Unix seconds.
 const MAR_01: u32 = 1_709_251_200;
 const DAY: u32 = 86_400;
@@ -202,7 +205,7 @@ fn what_did_it_resolve_to_and_who_else_was_there() {
     // 1. evil.example during the window: two addresses, with both
     //    sources' observations of the first merged into one entry.
     let answers = ask(&fed, "evil.example", &fence);
-    let got: Vec<(&str, u64, u64, Option<u64>, Vec<&str>)> = answers
+    let got: Vec<Seen<'_>> = answers
         .iter()
         .map(|e| {
             (
