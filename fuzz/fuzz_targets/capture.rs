@@ -14,7 +14,9 @@ use pdns_capture::{Decoder, Options};
 use pdnsfile::Entry;
 
 /// Link types the decoder reads (LINKTYPE_ values), and one it does not.
-const LINKS: [u32; 16] = [0, 1, 10, 12, 14, 101, 105, 108, 113, 127, 129, 228, 229, 239, 276, 147];
+const LINKS: [u32; 16] = [
+    0, 1, 10, 12, 14, 101, 105, 108, 113, 127, 129, 228, 229, 239, 276, 147,
+];
 
 fn check(e: Entry) {
     let canon = Entry::new(&e.rrname, e.rrtype, &e.rdata, 0, 0, None);
