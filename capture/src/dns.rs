@@ -22,7 +22,7 @@ use pdnsfile::{name, Entry};
 
 use crate::Stats;
 
-/// A record type number of `domain`'s typed rdata for a name.
+/// `domain`'s typed rdata of every type it knows, borrowed from a message.
 type Rdata<'a> = AllRecordData<&'a [u8], ParsedName<&'a [u8]>>;
 
 /// The reason name of a `domain` parse error.
