@@ -484,7 +484,7 @@ fn capture_source(path: &Path) -> String {
 
 /// Reads one (already decompressed) capture into the sorter, streaming.
 fn read_capture(
-    input: Box<dyn BufRead>,
+    input: Box<dyn BufRead + Send>,
     path: &Path,
     shown: &str,
     args: &BuildArgs,
@@ -497,21 +497,37 @@ fn read_capture(
         dns_ports,
         source: Some(args.source.clone().unwrap_or_else(|| capture_source(path))),
     });
-    let mut failed: Option<anyhow::Error> = None;
-    let mut entries = 0u64;
-    let read = decoder.read(input, &mut |e| {
-        if failed.is_none() {
-            entries += 1;
-            if let Err(err) = sorter.push(&sortkey::encode(&e)) {
-                failed = Some(err.into());
+    // Decoding runs on a second thread, as parsing does for text inputs.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let produce = move || {
+        let mut batch = Batch::new();
+        let mut stopped = false;
+        let read = decoder.read(input, &mut |e| {
+            if stopped {
+                return;
             }
+            batch.push(&e);
+            if batch.is_full() {
+                let full = std::mem::replace(&mut batch, Batch::new());
+                stopped = tx.send(full).is_err();
+            }
+        });
+        if !stopped {
+            let _ = tx.send(batch);
         }
-    });
-    report.entries_in += entries;
+        (decoder, read)
+    };
+    let no_bad_lines = |_: u64, _: &pdns_providers::ParseError, _: &mut BuildReport| Ok(());
+    let (decoder, read) = std::thread::scope(|s| -> Result<_> {
+        let producer = s.spawn(produce);
+        let sorted = sort_batches(rx, sorter, report, &no_bad_lines);
+        let done = producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("{shown}: the capture thread panicked"))?;
+        sorted.with_context(|| format!("{shown}: cannot sort"))?;
+        Ok(done)
+    })?;
     report.capture.add(decoder.stats());
-    if let Some(e) = failed {
-        return Err(e.context(format!("{shown}: cannot sort")));
-    }
     read.with_context(|| format!("{shown}: cannot read the capture"))?;
     args.log.info(
         "input",
@@ -536,6 +552,50 @@ struct Batch {
 /// nothing per line, small enough that batches in flight stay small.
 const BATCH_BYTES: usize = 1 << 20;
 
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            items: Vec::with_capacity(BATCH_BYTES + 4096),
+            ends: Vec::new(),
+            errors: Vec::new(),
+            lines: 0,
+        }
+    }
+
+    fn push(&mut self, e: &Entry) {
+        sortkey::encode_into(&mut self.items, e);
+        self.ends.push(self.items.len());
+    }
+
+    fn is_full(&self) -> bool {
+        self.items.len() >= BATCH_BYTES || self.errors.len() >= 1024
+    }
+}
+
+/// The sorting side of a reading thread: reports bad lines in order and
+/// pushes every item into the sort. Returning (on a `--strict` failure)
+/// drops `rx`, which stops the reading thread.
+fn sort_batches(
+    rx: std::sync::mpsc::Receiver<Batch>,
+    sorter: &mut ExternalSorter,
+    report: &mut BuildReport,
+    bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
+) -> Result<()> {
+    for batch in rx {
+        report.lines += batch.lines;
+        for (line, e) in &batch.errors {
+            bad(*line, e, report)?;
+        }
+        let mut start = 0;
+        for &end in &batch.ends {
+            sorter.push(batch.items.get(start..end).unwrap_or_default())?;
+            report.entries_in += 1;
+            start = end;
+        }
+    }
+    Ok(())
+}
+
 /// Reads and parses a line-framed input on a second thread while this
 /// one sorts what it parsed: parsing and sorting each take about half
 /// the reading phase, so the two cores overlap them. Returns the parser
@@ -553,13 +613,7 @@ fn read_lines(
         let mut lineno = 0u64;
         let mut buf = Vec::with_capacity(4096);
         let mut entries: Vec<Entry> = Vec::new();
-        let new_batch = || Batch {
-            items: Vec::with_capacity(BATCH_BYTES + 4096),
-            ends: Vec::new(),
-            errors: Vec::new(),
-            lines: 0,
-        };
-        let mut batch = new_batch();
+        let mut batch = Batch::new();
         loop {
             buf.clear();
             match r.read_until(b'\n', &mut buf) {
@@ -575,11 +629,10 @@ fn read_lines(
                 batch.errors.push((lineno, e));
             }
             for e in entries.drain(..) {
-                sortkey::encode_into(&mut batch.items, &e);
-                batch.ends.push(batch.items.len());
+                batch.push(&e);
             }
-            if batch.items.len() >= BATCH_BYTES || batch.errors.len() >= 1024 {
-                let full = std::mem::replace(&mut batch, new_batch());
+            if batch.is_full() {
+                let full = std::mem::replace(&mut batch, Batch::new());
                 if tx.send(full).is_err() {
                     // The sorting side stopped (a --strict failure).
                     return (parser, lineno, Ok(()));
@@ -591,23 +644,7 @@ fn read_lines(
     };
     std::thread::scope(|s| -> Result<(Parser, u64)> {
         let producer = s.spawn(produce);
-        // `rx` is moved in, so an early return closes the channel and
-        // stops the producer.
-        let consumed = (move || -> Result<()> {
-            for batch in rx {
-                report.lines += batch.lines;
-                for (line, e) in &batch.errors {
-                    bad(*line, e, report)?;
-                }
-                let mut start = 0;
-                for &end in &batch.ends {
-                    sorter.push(batch.items.get(start..end).unwrap_or_default())?;
-                    report.entries_in += 1;
-                    start = end;
-                }
-            }
-            Ok(())
-        })();
+        let consumed = sort_batches(rx, sorter, report, bad);
         let (parser, lineno, read) = producer
             .join()
             .map_err(|_| anyhow::anyhow!("{shown}: the parsing thread panicked"))?;
