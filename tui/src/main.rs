@@ -1,8 +1,9 @@
-//! `pdns`: query archives from the shell; `pdns demo` builds and explores
-//! the bundled demo archive. Exit codes: 0 results, 1 no results, 2 usage
+//! `pdns`: query archives from the shell; `pdns ARCHIVE...` opens the
+//! terminal client; `pdns demo` builds the bundled demo archive and opens
+//! it. Exit codes: 0 results, 1 no results, 2 usage
 //! error, 3 archive error.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,18 +15,30 @@ use pdnsfile::time::rfc3339;
 use pdnsfile::{Archive, Federation, Filter, Query, TimeFence};
 
 #[derive(Parser)]
-#[command(name = "pdns", version, about = "Passive DNS archives, offline")]
+#[command(
+    name = "pdns",
+    version,
+    about = "Passive DNS archives, offline",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Archives or folders of archives to open in the terminal client.
+    archives: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Answer a query from archives.
     Query(QueryArgs),
-    /// Build the bundled demo archive and show what it holds.
-    Demo,
+    /// Build the bundled demo archive and open it in the terminal client
+    /// (prints a summary instead when stdout is not a terminal).
+    Demo {
+        /// Print the summary even on a terminal.
+        #[arg(long)]
+        print: bool,
+    },
     /// Every entry as COF JSON lines, in key order.
     Dump {
         /// Archives (merged by key).
@@ -129,8 +142,11 @@ fn query(args: &QueryArgs) -> Result<ExitCode> {
     })
 }
 
-fn demo() -> Result<ExitCode> {
+fn demo(print: bool) -> Result<ExitCode> {
     let path = pdns::demo::build()?;
+    if !print && std::io::stdout().is_terminal() {
+        return client(&[path]);
+    }
     let a = Archive::open(&path)?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -188,12 +204,28 @@ fn dump(archives: &[PathBuf]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The terminal client on archives and folders of archives.
+fn client(paths: &[PathBuf]) -> Result<ExitCode> {
+    if paths.is_empty() {
+        anyhow::bail!(
+            "no archive given: `pdns FILE.pdns...` or `pdns FOLDER` opens archives, `pdns demo` the demo, `pdns --help` lists the commands"
+        );
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the terminal client needs a terminal; `pdns query` answers scripts");
+    }
+    let fed = open_all(paths)?;
+    pdns::app::run(fed)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match &cli.command {
-        Command::Query(a) => query(a),
-        Command::Demo => demo(),
-        Command::Dump { archives } => dump(archives),
+        None => client(&cli.archives),
+        Some(Command::Query(a)) => query(a),
+        Some(Command::Demo { print }) => demo(*print),
+        Some(Command::Dump { archives }) => dump(archives),
     };
     match r {
         Ok(c) => c,
