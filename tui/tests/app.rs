@@ -492,3 +492,115 @@ fn row_cap_keeps_the_total() {
     assert_eq!((r.rows.len(), r.total), (5, 40));
     assert!(h.text().contains("40 rows in 0 ms (first 5 kept)"));
 }
+
+#[test]
+fn every_screen_draws_at_any_size_without_panicking() {
+    let mut h = Harness::new();
+    let sizes = [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (80, 24),
+        (200, 60),
+    ];
+    let check = |h: &Harness| {
+        for (w, hh) in sizes {
+            h.draw(w, hh);
+        }
+    };
+    check(&h);
+    h.search("evil.example");
+    check(&h);
+    h.key(KeyCode::Char('t'));
+    check(&h);
+    h.key(KeyCode::Char('?'));
+    check(&h);
+    h.key(KeyCode::Esc);
+    h.search("nothing.example");
+    h.key(KeyCode::Char('t'));
+    check(&h);
+}
+
+#[test]
+fn mouse_scrolls_and_clicks_select() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut h = Harness::new();
+    h.search("*.bulk.example");
+    h.draw(80, 24); // records where the rows are
+    let at = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    h.send(at(MouseEventKind::ScrollDown, 10, 10));
+    assert_eq!(h.app.selected, 3);
+    let area = h.app.table_area.get();
+    h.send(at(
+        MouseEventKind::Down(MouseButton::Left),
+        area.x + 2,
+        area.y + 5,
+    ));
+    assert_eq!(h.app.selected, 5);
+    let search = h.app.search_area.get();
+    h.send(at(
+        MouseEventKind::Down(MouseButton::Left),
+        search.x + 2,
+        search.y + 1,
+    ));
+    assert_eq!(h.app.focus, Focus::Search);
+}
+
+#[test]
+fn themes_light_and_no_color_differ_only_in_style() {
+    let mut h = Harness::new();
+    h.search("evil.example");
+    let dark = h.draw(80, 24);
+    h.app.theme = pdns::app::theme::Theme::light();
+    let light = h.draw(80, 24);
+    h.app.theme = pdns::app::theme::Theme::monochrome();
+    let mono = h.draw(80, 24);
+    assert_eq!(dark.backend().to_string(), mono.backend().to_string());
+    assert_eq!(light.backend().to_string(), mono.backend().to_string());
+    // No colour at all without colours; the selection still shows.
+    let buf = mono.backend().buffer();
+    assert!(buf
+        .content()
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+    assert!(buf
+        .content()
+        .iter()
+        .any(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED)));
+    // The selected row's styles, cell by cell, in the dark theme.
+    let row: Vec<String> = (0..80)
+        .filter_map(|x| dark.backend().buffer().cell((x, 6)))
+        .map(|c| format!("{:?}/{:?}", c.fg, c.bg))
+        .collect();
+    insta::assert_debug_snapshot!(
+        "dark_selected_row_styles",
+        row.chunks(10).map(|c| c.join(" ")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_readme_config_example_parses() {
+    let readme = include_str!("../../README.md");
+    let start = readme.find("```toml\ntheme").unwrap() + "```toml\n".len();
+    let len = readme[start..].find("```").unwrap();
+    let cfg = config::parse(
+        &readme[start..start + len],
+        std::path::Path::new("README"),
+        false,
+    )
+    .unwrap();
+    assert!(cfg.mouse);
+    assert_eq!(
+        cfg.theme.selection.bg,
+        Some(ratatui::style::Color::Indexed(238))
+    );
+}

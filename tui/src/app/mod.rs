@@ -24,6 +24,7 @@ pub mod view;
 pub mod worker;
 
 use std::collections::VecDeque;
+use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,10 +39,15 @@ use self::state::{App, Effect, Msg};
 ///
 /// # Errors
 ///
-/// A broken config file (named with the key), or a terminal that cannot
-/// be put in full-screen mode.
+/// A broken config file (named with the key), no terminal, or a terminal
+/// that cannot be put in full-screen mode.
 pub fn run(fed: Federation) -> Result<()> {
+    // The config first: a broken one must be reported even without a
+    // terminal, and before the screen is taken over.
     let config = config::load(config::no_color())?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the terminal client needs a terminal; `pdns query` answers scripts");
+    }
     let fed = Arc::new(fed);
     let overview = overview::Overview::of(&fed);
     let mut app = App::new(overview, &config);

@@ -4,7 +4,6 @@
 //! key sequence can be tested directly.
 
 use std::cell::Cell;
-use std::cmp::Ordering;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -111,17 +110,45 @@ impl Column {
         Column::ALL.get(i).copied().unwrap_or(self)
     }
 
-    fn compare(self, a: &Entry, b: &Entry) -> Ordering {
+    /// A byte key whose order is the column's order, computed once per
+    /// row before sorting: comparing names label by label, or addresses
+    /// by parsing them, inside the sort made 100 k rows take 280 ms.
+    fn sort_key(self, e: &Entry) -> Vec<u8> {
         match self {
-            Column::Name => pdnsfile::record::compare_names(&a.rrname, &b.rrname),
-            Column::Type => rrtype::to_string(a.rrtype).cmp(&rrtype::to_string(b.rrtype)),
-            Column::Rdata => a.rdata.cmp(&b.rdata),
-            Column::First => a.time_first.cmp(&b.time_first),
-            Column::Last => a.time_last.cmp(&b.time_last),
-            Column::Count => a.count.cmp(&b.count),
-            Column::Sources => a.sources.cmp(&b.sources),
+            Column::Name => pdnsfile::name::reversed_key(&e.rrname),
+            Column::Type => rrtype::to_string(e.rrtype).into_bytes(),
+            // Addresses in numeric order (IPv4 before IPv6), then the
+            // rest as text.
+            Column::Rdata => match e.rdata.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(a)) => [&[0u8][..], &a.octets()].concat(),
+                Ok(std::net::IpAddr::V6(a)) => [&[1u8][..], &a.octets()].concat(),
+                Err(_) => [&[2u8][..], e.rdata.as_bytes()].concat(),
+            },
+            Column::Sources => e.sources.join(",").into_bytes(),
+            Column::First => e.time_first.to_be_bytes().to_vec(),
+            Column::Last => e.time_last.to_be_bytes().to_vec(),
+            Column::Count => e.count.unwrap_or(0).to_be_bytes().to_vec(),
         }
     }
+}
+
+/// Sorts view indices by a key computed once per row; ties keep key
+/// order (the index breaks them), ascending or descending.
+fn sort_view<K: Ord>(
+    view: Vec<usize>,
+    desc: bool,
+    key: impl Fn(&Entry) -> K,
+    rows: &[Entry],
+) -> Vec<usize> {
+    let mut keyed: Vec<(Option<K>, usize)> = view
+        .into_iter()
+        .map(|i| (rows.get(i).map(&key), i))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        let o = a.0.cmp(&b.0);
+        if desc { o.reverse() } else { o }.then(a.1.cmp(&b.1))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// A one-line text box with a cursor (in characters).
@@ -718,18 +745,13 @@ impl App {
         };
         if let Some((col, desc)) = self.sort {
             let rows = &r.rows;
-            self.view
-                .sort_by(|a, b| match (rows.get(*a), rows.get(*b)) {
-                    (Some(x), Some(y)) => {
-                        let o = col.compare(x, y);
-                        if desc {
-                            o.reverse()
-                        } else {
-                            o
-                        }
-                    }
-                    _ => Ordering::Equal,
-                });
+            let view = std::mem::take(&mut self.view);
+            self.view = match col {
+                Column::First => sort_view(view, desc, |e| e.time_first, rows),
+                Column::Last => sort_view(view, desc, |e| e.time_last, rows),
+                Column::Count => sort_view(view, desc, |e| e.count, rows),
+                _ => sort_view(view, desc, |e| col.sort_key(e), rows),
+            };
         }
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
     }
@@ -940,7 +962,7 @@ fn row_contains(e: &Entry, needle: &str) -> bool {
     };
     has(&e.rrname)
         || has(&e.rdata)
-        || has(&rrtype::to_string(e.rrtype))
+        || rrtype::mnemonic(e.rrtype).map_or_else(|| has(&rrtype::to_string(e.rrtype)), has)
         || e.sources.iter().any(|s| has(s))
 }
 

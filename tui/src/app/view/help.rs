@@ -106,7 +106,16 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App, scroll: u16) {
     f.render_widget(Clear, popup);
     f.render_widget(
         Paragraph::new(text)
-            .block(pane(app, " Help (esc closes, j/k scroll) ".into(), true))
+            .block(pane(
+                app,
+                format!(
+                    " Help ({} closes, {} / {} scroll) ",
+                    app.keymap.first_key(Action::Clear).unwrap_or_default(),
+                    app.keymap.first_key(Action::Down).unwrap_or_default(),
+                    app.keymap.first_key(Action::Up).unwrap_or_default(),
+                ),
+                true,
+            ))
             .scroll((scroll.min(max), 0)),
         popup,
     );
