@@ -321,6 +321,8 @@ pub struct App {
     pub results: Option<Results>,
     /// Indices into `results.rows` after narrowing and sorting.
     pub view: Vec<usize>,
+    /// Indices into `results.rows` in sort order, before narrowing.
+    order: Vec<usize>,
     /// Sort column and whether descending; `None` is key order.
     pub sort: Option<(Column, bool)>,
     /// Selected row in `view`.
@@ -380,6 +382,7 @@ impl App {
             export: TextBox::default(),
             results: None,
             view: Vec::new(),
+            order: Vec::new(),
             sort: None,
             selected: 0,
             column: Column::Name,
@@ -636,7 +639,7 @@ impl App {
                     _ => Some((self.column, false)),
                 };
                 let keep = self.selected_row_index();
-                self.rebuild_view();
+                self.rebuild_order();
                 self.reselect(keep);
             }
             Action::Overview => self.screen = Screen::Overview,
@@ -724,35 +727,41 @@ impl App {
         }
     }
 
-    /// Recomputes the view: rows containing the narrowing text (any
-    /// column, ASCII case ignored), then the sort. Stable, so ties keep
-    /// key order.
-    fn rebuild_view(&mut self) {
-        let Some(r) = &self.results else {
-            self.view.clear();
-            return;
+    /// Recomputes the sort order of all rows (when the rows or the sort
+    /// change), then the view. Ties keep key order.
+    fn rebuild_order(&mut self) {
+        self.order = match (&self.results, self.sort) {
+            (None, _) => Vec::new(),
+            (Some(r), None) => (0..r.rows.len()).collect(),
+            (Some(r), Some((col, desc))) => {
+                let rows = &r.rows;
+                let all = (0..rows.len()).collect();
+                match col {
+                    Column::First => sort_view(all, desc, |e| e.time_first, rows),
+                    Column::Last => sort_view(all, desc, |e| e.time_last, rows),
+                    Column::Count => sort_view(all, desc, |e| e.count, rows),
+                    _ => sort_view(all, desc, |e| col.sort_key(e), rows),
+                }
+            }
         };
+        self.rebuild_view();
+    }
+
+    /// Recomputes the view: the sorted rows containing the narrowing text
+    /// (any column, ASCII case ignored). Narrowing never re-sorts, so a
+    /// keystroke in the `/` box costs one scan.
+    fn rebuild_view(&mut self) {
+        let rows = self.results.as_ref().map_or(&[][..], |r| &r.rows[..]);
         let needle = self.narrow.text.to_ascii_lowercase();
         self.view = if needle.is_empty() {
-            (0..r.rows.len()).collect()
+            self.order.clone()
         } else {
-            r.rows
+            self.order
                 .iter()
-                .enumerate()
-                .filter(|(_, e)| row_contains(e, &needle))
-                .map(|(i, _)| i)
+                .copied()
+                .filter(|i| rows.get(*i).is_some_and(|e| row_contains(e, &needle)))
                 .collect()
         };
-        if let Some((col, desc)) = self.sort {
-            let rows = &r.rows;
-            let view = std::mem::take(&mut self.view);
-            self.view = match col {
-                Column::First => sort_view(view, desc, |e| e.time_first, rows),
-                Column::Last => sort_view(view, desc, |e| e.time_last, rows),
-                Column::Count => sort_view(view, desc, |e| e.count, rows),
-                _ => sort_view(view, desc, |e| col.sort_key(e), rows),
-            };
-        }
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
     }
 
@@ -844,7 +853,7 @@ impl App {
                 self.selected = place.selected;
                 self.offset.set(0);
                 self.detail_scroll = 0;
-                self.rebuild_view();
+                self.rebuild_order();
                 if total == 0 {
                     self.say(StatusKind::Info, "no match");
                 }

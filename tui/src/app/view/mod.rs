@@ -147,10 +147,15 @@ fn render_search(f: &mut Frame<'_>, area: Rect, app: &App) {
     let w = usize::from(inner.width.max(1));
     let skip = (cursor_col + 1).saturating_sub(w);
     let shown: String = text.chars().skip(skip).collect();
-    f.render_widget(
-        Paragraph::new(shown).style(app.theme.text).block(block),
-        area,
-    );
+    let para = if shown.is_empty() {
+        Paragraph::new(Span::styled(
+            "a name, an address, a CIDR or *.zone, then enter (esc then ? for help)",
+            app.theme.muted,
+        ))
+    } else {
+        Paragraph::new(shown).style(app.theme.text)
+    };
+    f.render_widget(para.block(block), area);
     if focused {
         let x = inner.x + u16::try_from(cursor_col - skip).unwrap_or(0);
         f.set_cursor_position(Position::new(

@@ -29,10 +29,6 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
             Some((a, b)) => format!(", seen {} .. {}", date(a), date(b)),
             None => String::from(", empty"),
         }),
-        Span::styled(
-            "   type a name, address, CIDR or *.zone above and press enter; ? help",
-            muted(app),
-        ),
     ])];
     for a in o.archives.iter().take(shown) {
         lines.push(Line::from(vec![
@@ -79,7 +75,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
             .map(|(l, _)| esc(l).chars().count())
             .max()
             .unwrap_or(0)
-            .min(inner_w / 3);
+            .min(inner_w / 2);
         let num_w = 10;
         let bar_room = inner_w.saturating_sub(label_w + num_w + 2);
         let mut lines: Vec<Line<'_>> = data
