@@ -962,12 +962,17 @@ impl App {
     }
 }
 
-/// Whether any column of a row contains `needle` (lower case).
+/// Whether any column of a row contains `needle` (lower case), ASCII
+/// case ignored. Names are stored in lower case, so a plain substring
+/// search (SIMD in std) serves them; the slower case-folding scan runs
+/// only on fields that hold upper case.
 fn row_contains(e: &Entry, needle: &str) -> bool {
     let has = |s: &str| {
-        s.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        s.contains(needle)
+            || (s.bytes().any(|b| b.is_ascii_uppercase())
+                && s.as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle.as_bytes())))
     };
     has(&e.rrname)
         || has(&e.rdata)
@@ -1029,4 +1034,24 @@ pub fn default_export_name(query: &str) -> String {
         "pdns-{}.jsonl",
         if slug.is_empty() { "export" } else { slug }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn narrowing_ignores_ascii_case() {
+        let mut e = Entry::new("a.example", 16, "\"Hello World\"", 1, 2, None).unwrap();
+        e.add_source("DNSDB-Team");
+        for needle in ["hello w", "a.ex", "txt", "dnsdb-t"] {
+            assert!(row_contains(&e, needle), "{needle}");
+        }
+        assert!(!row_contains(&e, "nope"));
+        assert_eq!(
+            default_export_name("*.evil.example type:A"),
+            "pdns-_.evil.example_type_A.jsonl"
+        );
+    }
 }
