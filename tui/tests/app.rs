@@ -177,6 +177,9 @@ impl Harness {
                     let reply = worker::execute(&self.fed, req, &cur, &prog).unwrap();
                     queue.push(Msg::Reply(reply));
                 }
+                if let Effect::Sort(job) = &e {
+                    queue.push(job.run());
+                }
                 done.push(e);
             }
         }
@@ -603,4 +606,66 @@ fn the_readme_config_example_parses() {
         cfg.theme.selection.bg,
         Some(ratatui::style::Color::Indexed(238))
     );
+}
+
+#[test]
+fn large_sorts_run_off_the_drawing_thread() {
+    let mut app = App::new(Overview::default(), &Config::default());
+    app.search.set("192.0.2.1");
+    let fx = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let Some(Effect::Run(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    let n = pdns::app::state::INLINE_SORT_ROWS as u64 + 5;
+    let rows: Vec<Entry> = (0..n)
+        .map(|i| {
+            Entry::new(
+                &format!("h{i}.example"),
+                1,
+                "192.0.2.1",
+                T0,
+                T0 + i,
+                Some(n - i),
+            )
+            .unwrap()
+        })
+        .collect();
+    app.update(Msg::Reply(worker::Reply::Done {
+        gen: req.gen,
+        rows,
+        total: n,
+        elapsed: std::time::Duration::ZERO,
+    }));
+    for _ in 0..5 {
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('l'),
+            KeyModifiers::NONE,
+        )));
+    }
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('j'),
+        KeyModifiers::NONE,
+    )));
+    let before = app.selected_entry().unwrap().clone();
+    let fx = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::NONE,
+    )));
+    let [Effect::Sort(job)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(app.sorting.is_some());
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view::render(f, &app)).unwrap();
+    assert!(t.backend().to_string().contains("sorting"));
+    // A stale sort is dropped; the current one applies and keeps the row.
+    app.update(Msg::Sorted {
+        gen: job.gen + 100,
+        order: vec![],
+    });
+    assert!(app.sorting.is_some());
+    app.update(job.run());
+    assert!(app.sorting.is_none());
+    assert_eq!(app.selected_entry().unwrap(), &before);
+    assert_eq!(app.view.first().copied(), Some(n as usize - 1));
 }

@@ -54,6 +54,8 @@ pub fn run(fed: Federation) -> Result<()> {
     let worker = worker::Worker::spawn(Arc::clone(&fed)).context("starting the query thread")?;
     let (mut term, _guard, stop) =
         terminal::enter(config.mouse).context("setting up the terminal")?;
+    let (sorted_tx, sorted_rx) = std::sync::mpsc::channel::<Msg>();
+    let busy = |app: &App| app.loading.is_some() || app.sorting.is_some();
     let mut dirty = true;
     let mut last_tick = Instant::now();
     while !app.quit && !stop.load(Ordering::Relaxed) {
@@ -64,7 +66,7 @@ pub fn run(fed: Federation) -> Result<()> {
         }
         // Poll briefly while a query runs (to pick up its reply and turn
         // the spinner), and longer when idle.
-        let wait = if app.loading.is_some() {
+        let wait = if busy(&app) {
             Duration::from_millis(50)
         } else {
             Duration::from_millis(250)
@@ -81,7 +83,10 @@ pub fn run(fed: Federation) -> Result<()> {
         while let Some(r) = worker.try_recv() {
             msgs.push_back(Msg::Reply(r));
         }
-        if app.loading.is_some() && last_tick.elapsed() >= Duration::from_millis(80) {
+        while let Ok(m) = sorted_rx.try_recv() {
+            msgs.push_back(m);
+        }
+        if busy(&app) && last_tick.elapsed() >= Duration::from_millis(80) {
             last_tick = Instant::now();
             msgs.push_back(Msg::Tick);
         }
@@ -110,6 +115,18 @@ pub fn run(fed: Federation) -> Result<()> {
                             .map(|n| (path.clone(), n))
                             .map_err(|e| format!("{}: {e}", path.display()));
                         msgs.push_back(Msg::Exported(r));
+                    }
+                    Effect::Sort(job) => {
+                        let tx = sorted_tx.clone();
+                        // One short-lived thread per sort; a superseded
+                        // one finishes and its result is dropped by
+                        // generation.
+                        std::thread::Builder::new()
+                            .name("pdns-sort".into())
+                            .spawn(move || {
+                                let _ = tx.send(job.run());
+                            })
+                            .context("starting a sort thread")?;
                     }
                     Effect::Quit => {}
                 }

@@ -197,6 +197,15 @@ fn render_status(f: &mut Frame<'_>, area: Rect, app: &App) {
             ),
             t.accent,
         ));
+    } else if app.sorting.is_some() {
+        let frame = SPINNER
+            .get((app.tick % SPINNER.len() as u64) as usize)
+            .copied()
+            .unwrap_or("*");
+        left.push(Span::styled(
+            format!(" {frame} sorting {} rows … ", app.view.len()),
+            t.accent,
+        ));
     } else if let Some((kind, msg)) = &app.status {
         let style = match kind {
             StatusKind::Info => t.text,
