@@ -436,6 +436,9 @@ fn export_and_copy() {
     let csv = std::fs::read_to_string(&path).unwrap();
     assert!(csv.starts_with("rrname,rrtype,rdata,time_first,time_last,count,sources\n"));
     assert!(csv.contains("shop.example,A,192.0.2.1,"));
+    // A second export to the same file is refused, not overwritten.
+    let again = pdns::app::export::write(p, h.app.view_rows(), format).unwrap_err();
+    assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
     let fx = h.keys_effects('y');
     assert!(matches!(fx.as_slice(), [Effect::Copy(s)] if s == "cdn.example"));
     let fx = h.keys_effects('Y');

@@ -62,17 +62,21 @@ pub fn csv_line(e: &Entry) -> String {
 /// The CSV header.
 pub const CSV_HEADER: &str = "rrname,rrtype,rdata,time_first,time_last,count,sources";
 
-/// Writes rows to `path` (created or truncated) and returns how many.
+/// Writes rows to a new file at `path` and returns how many. An existing
+/// file is never overwritten: an export is often named after the query,
+/// and a second export of the same query should not silently replace the
+/// first.
 ///
 /// # Errors
 ///
-/// I/O errors creating or writing the file.
+/// I/O errors creating or writing the file (`AlreadyExists` when it
+/// exists).
 pub fn write<'a>(
     path: &Path,
     rows: impl Iterator<Item = &'a Entry>,
     format: ExportFormat,
 ) -> io::Result<usize> {
-    let mut out = BufWriter::new(File::create(path)?);
+    let mut out = BufWriter::new(File::create_new(path)?);
     let mut n = 0;
     if format == ExportFormat::Csv {
         writeln!(out, "{CSV_HEADER}")?;

@@ -113,7 +113,13 @@ pub fn run(fed: Federation) -> Result<()> {
                         let format = export::ExportFormat::for_path(&path);
                         let r = export::write(&path, app.view_rows(), format)
                             .map(|n| (path.clone(), n))
-                            .map_err(|e| format!("{}: {e}", path.display()));
+                            .map_err(|e| {
+                                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                                    format!("{} exists: give another name", path.display())
+                                } else {
+                                    format!("{}: {e}", path.display())
+                                }
+                            });
                         msgs.push_back(Msg::Exported(r));
                     }
                     Effect::Sort(job) => {

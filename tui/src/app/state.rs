@@ -643,6 +643,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::InputQuit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
             _ => Vec::new(),
         }
     }
