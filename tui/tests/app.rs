@@ -672,3 +672,14 @@ fn large_sorts_run_off_the_drawing_thread() {
     assert_eq!(app.selected_entry().unwrap(), &before);
     assert_eq!(app.view.first().copied(), Some(n as usize - 1));
 }
+
+#[test]
+fn detail_pane_with_focus() {
+    let mut h = Harness::new();
+    h.search("evil.example type:NS");
+    h.keys("ll");
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.focus, Focus::Detail);
+    assert!(h.text().contains("1 row in 0 ms"));
+    h.snap("detail_focused");
+}

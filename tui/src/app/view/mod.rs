@@ -235,7 +235,12 @@ fn render_status(f: &mut Frame<'_>, area: Rect, app: &App) {
 
 /// `12 rows in 3 ms`, with what narrowing, sorting and the row cap did.
 pub fn results_summary(app: &App, r: &super::state::Results) -> String {
-    let mut s = format!("{} rows in {} ms", r.total, r.elapsed.as_millis());
+    let mut s = format!(
+        "{} {} in {} ms",
+        r.total,
+        if r.total == 1 { "row" } else { "rows" },
+        r.elapsed.as_millis()
+    );
     if (r.rows.len() as u64) < r.total {
         s.push_str(&format!(" (first {} kept)", r.rows.len()));
     }
