@@ -849,10 +849,11 @@ impl App {
         self.view = if needle.is_empty() {
             self.order.clone()
         } else {
+            let finder = memchr::memmem::Finder::new(needle.as_bytes());
             self.order
                 .iter()
                 .copied()
-                .filter(|i| rows.get(*i).is_some_and(|e| row_contains(e, &needle)))
+                .filter(|i| rows.get(*i).is_some_and(|e| row_contains(e, &finder)))
                 .collect()
         };
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
@@ -1059,16 +1060,17 @@ impl App {
 }
 
 /// Whether any column of a row contains `needle` (lower case), ASCII
-/// case ignored. Names are stored in lower case, so a plain substring
-/// search (SIMD in std) serves them; the slower case-folding scan runs
-/// only on fields that hold upper case.
-fn row_contains(e: &Entry, needle: &str) -> bool {
+/// case ignored. Names are stored in lower case, so one substring searcher
+/// built per narrowing (SIMD, no set-up per row) serves most fields; the
+/// slower case-folding scan runs only on fields that hold upper case.
+fn row_contains(e: &Entry, needle: &memchr::memmem::Finder<'_>) -> bool {
+    let n = needle.needle();
     let has = |s: &str| {
-        s.contains(needle)
+        needle.find(s.as_bytes()).is_some()
             || (s.bytes().any(|b| b.is_ascii_uppercase())
                 && s.as_bytes()
-                    .windows(needle.len())
-                    .any(|w| w.eq_ignore_ascii_case(needle.as_bytes())))
+                    .windows(n.len())
+                    .any(|w| w.eq_ignore_ascii_case(n)))
     };
     has(&e.rrname)
         || has(&e.rdata)
@@ -1142,9 +1144,10 @@ mod tests {
         let mut e = Entry::new("a.example", 16, "\"Hello World\"", 1, 2, None).unwrap();
         e.add_source("DNSDB-Team");
         for needle in ["hello w", "a.ex", "txt", "dnsdb-t"] {
-            assert!(row_contains(&e, needle), "{needle}");
+            let f = memchr::memmem::Finder::new(needle);
+            assert!(row_contains(&e, &f), "{needle}");
         }
-        assert!(!row_contains(&e, "nope"));
+        assert!(!row_contains(&e, &memchr::memmem::Finder::new("nope")));
         assert_eq!(
             default_export_name("*.evil.example type:A"),
             "pdns-_.evil.example_type_A.jsonl"
