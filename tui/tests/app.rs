@@ -360,6 +360,15 @@ fn sort_narrow_and_movement() {
     h.keys("host1");
     assert_eq!(h.app.view.len(), 10);
     h.snap("results_narrowing");
+    // One more character filters the view; erasing it widens again.
+    h.keys("5");
+    assert_eq!(h.app.view.len(), 1);
+    h.key(KeyCode::Backspace);
+    assert_eq!(h.app.view.len(), 10);
+    h.keys("X");
+    assert_eq!(h.app.view.len(), 0);
+    h.key(KeyCode::Backspace);
+    assert_eq!(h.app.view.len(), 10);
     h.key(KeyCode::Enter);
     assert_eq!(h.app.focus, Focus::Table);
     h.key(KeyCode::Char('q')); // q outside a text box quits...

@@ -381,6 +381,9 @@ pub struct App {
     pub view: Vec<usize>,
     /// Indices into `results.rows` in sort order, before narrowing.
     order: Vec<usize>,
+    /// The narrowing text the view was filtered with from `order`, so
+    /// that a longer text can filter the view instead.
+    narrowed: Option<String>,
     /// The sort running on another thread, and what to select after it.
     pub sorting: Option<u64>,
     after_sort: AfterSort,
@@ -445,6 +448,7 @@ impl App {
             results: None,
             view: Vec::new(),
             order: Vec::new(),
+            narrowed: None,
             sorting: None,
             after_sort: AfterSort::Select(0),
             sort_gen: 0,
@@ -496,7 +500,7 @@ impl App {
             Msg::Sorted { gen, order } => {
                 if self.sorting == Some(gen) {
                     self.sorting = None;
-                    self.order = order;
+                    self.set_order(order);
                     self.rebuild_view();
                     match self.after_sort {
                         AfterSort::Keep(row) => self.reselect(row),
@@ -813,7 +817,7 @@ impl App {
         self.sort_gen += 1;
         self.sorting = None;
         let Some(rows) = self.results.as_ref().map(|r| Arc::clone(&r.rows)) else {
-            self.order.clear();
+            self.set_order(Vec::new());
             self.rebuild_view();
             return Vec::new();
         };
@@ -822,7 +826,7 @@ impl App {
             self.after_sort = after;
             if self.order.len() != rows.len() {
                 // New rows: show them in key order meanwhile.
-                self.order = (0..rows.len()).collect();
+                self.set_order((0..rows.len()).collect());
                 self.rebuild_view();
             }
             return vec![Effect::Sort(SortJob {
@@ -831,7 +835,7 @@ impl App {
                 sort: self.sort,
             })];
         }
-        self.order = compute_order(&rows, self.sort);
+        self.set_order(compute_order(&rows, self.sort));
         self.rebuild_view();
         match after {
             AfterSort::Keep(row) => self.reselect(row),
@@ -840,9 +844,15 @@ impl App {
         Vec::new()
     }
 
+    fn set_order(&mut self, order: Vec<usize>) {
+        self.order = order;
+        self.narrowed = None;
+    }
+
     /// Recomputes the view: the sorted rows containing the narrowing text
-    /// (any column, ASCII case ignored). Narrowing never re-sorts, so a
-    /// keystroke in the `/` box costs one scan.
+    /// (any column, ASCII case ignored). Narrowing never re-sorts, and
+    /// typing one more character filters the current view rather than
+    /// every row.
     fn rebuild_view(&mut self) {
         let rows = self.results.as_ref().map_or(&[][..], |r| &r.rows[..]);
         let needle = self.narrow.text.to_ascii_lowercase();
@@ -850,12 +860,17 @@ impl App {
             self.order.clone()
         } else {
             let finder = memchr::memmem::Finder::new(needle.as_bytes());
-            self.order
-                .iter()
+            let extends = self
+                .narrowed
+                .as_deref()
+                .is_some_and(|prev| !prev.is_empty() && needle.starts_with(prev));
+            let base = if extends { &self.view } else { &self.order };
+            base.iter()
                 .copied()
                 .filter(|i| rows.get(*i).is_some_and(|e| row_contains(e, &finder)))
                 .collect()
         };
+        self.narrowed = Some(needle);
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
     }
 
@@ -939,7 +954,7 @@ impl App {
                     elapsed,
                 });
                 // Forces the key-order view while a sort runs.
-                self.order.clear();
+                self.set_order(Vec::new());
                 self.narrow.set("");
                 let place = loading.restore.unwrap_or_default();
                 self.sort = place.sort;
