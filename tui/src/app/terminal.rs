@@ -1,8 +1,9 @@
 //! Entering and leaving the terminal's full-screen mode so that the
 //! terminal is always given back as it was: on a normal exit and on an
 //! error (the guard's `Drop`), on a panic (a chained hook that restores
-//! before the default hook prints the message) and on SIGTERM or SIGHUP
-//! (a flag the event loop checks, which then exits normally).
+//! before the default hook prints the message, and stops the event loop
+//! when the panic was on another thread) and on SIGTERM or SIGHUP (a flag
+//! the event loop checks, which then exits normally).
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,8 +59,12 @@ pub fn enter(mouse: bool) -> io::Result<(Tui, Guard, Arc<AtomicBool>)> {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
     let previous = std::panic::take_hook();
+    let stop_on_panic = Arc::clone(&stop);
     std::panic::set_hook(Box::new(move |info| {
         restore();
+        // A panic on the query or sort thread must end the event loop
+        // too, or it would go on drawing on a restored terminal.
+        stop_on_panic.store(true, Ordering::Relaxed);
         previous(info);
     }));
     MOUSE.store(mouse, Ordering::Relaxed);
