@@ -30,6 +30,14 @@ fn startup_errors_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
 
+    // A folder opens every *.pdns in it (then wants a terminal); a
+    // missing archive is named.
+    let out = pdns(home).arg(archive.parent().unwrap()).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
+    let out = pdns(home).arg(home.join("nope.pdns")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.pdns"));
+
     // A broken config names the file and the key, before anything else.
     let cfg = home.join("config/pdns/tui.toml");
     std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
