@@ -2,13 +2,24 @@
 //! window of rows is turned into widgets, so 100 k rows cost what 30 do.
 
 use pdnsfile::rrtype;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{date, esc, muted, pane};
 use crate::app::state::{App, Column, Focus};
+
+/// Cuts `s` (escaped, so one column per character) to `width` columns,
+/// marking the cut with '…'.
+fn ellipsize(s: String, width: usize) -> String {
+    if s.chars().count() <= width || width == 0 {
+        return s;
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
 
 /// Moves the scroll offset so the selection is visible in `height` rows,
 /// and remembers the page size.
@@ -100,6 +111,15 @@ pub fn render_table(f: &mut Frame<'_>, area: Rect, app: &App) {
     let (start, end) = window(app, usize::from(rows_area.height));
     let rows_src = app.results.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let focused = app.focus == Focus::Table;
+    // The widths the table will give each column (as ratatui's Table
+    // computes them), so a cut cell can end in '…' and never look whole.
+    let col_w: Vec<usize> = Layout::horizontal(widths.clone())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(inner)
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect();
     let rows: Vec<Row<'_>> = app
         .view
         .get(start..end)
@@ -109,7 +129,7 @@ pub fn render_table(f: &mut Frame<'_>, area: Rect, app: &App) {
         .filter_map(|(i, idx)| {
             let e = rows_src.get(*idx)?;
             let selected = start + i == app.selected;
-            let cells = cols.iter().map(|c| {
+            let cells = cols.iter().enumerate().map(|(ci, c)| {
                 let text = match c {
                     Column::Name => esc(&e.rrname),
                     Column::Type => rrtype::to_string(e.rrtype),
@@ -119,7 +139,7 @@ pub fn render_table(f: &mut Frame<'_>, area: Rect, app: &App) {
                     Column::Count => e.count.map_or_else(|| "?".into(), |n| n.to_string()),
                     Column::Sources => esc(&e.sources.join(",")),
                 };
-                let cell = Cell::from(text);
+                let cell = Cell::from(ellipsize(text, col_w.get(ci).copied().unwrap_or(0)));
                 if selected && *c == app.column {
                     cell.style(if focused { t.cell } else { t.accent })
                 } else {
