@@ -189,7 +189,11 @@ fn demo(print: bool) -> Result<ExitCode> {
             .collect::<pdnsfile::Result<_>>()?;
         write_entries(&mut out, &entries, Format::Text)?;
     }
-    writeln!(out, "\nThe terminal client arrives with issue 6; meanwhile `pdns query` answers every query kind.")?;
+    writeln!(
+        out,
+        "\nRun `pdns demo` in a terminal (or `pdns {}`) to explore it in the terminal client.",
+        escape_text_str(&path.display().to_string())
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
