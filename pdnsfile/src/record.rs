@@ -443,7 +443,12 @@ mod tests {
 
     #[test]
     fn ipv4_text_matches_std() {
-        for o in [[0, 0, 0, 0], [255, 255, 255, 255], [10, 9, 100, 99], [1, 20, 200, 0]] {
+        for o in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [10, 9, 100, 99],
+            [1, 20, 200, 0],
+        ] {
             assert_eq!(decode_rdata(known::A, &o), Ipv4Addr::from(o).to_string());
         }
         for a in 0..=255u8 {

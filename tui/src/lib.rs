@@ -1,9 +1,10 @@
 //! `pdns`, the analyst's client, as a library: the query engine (query
 //! text and options to a query and filter, sorting and limits over the
 //! whole match set, summaries), pivots and their graph, which archives to
-//! open, output formats, and the `pdns query`/`info`/`verify` commands.
-//! The terminal interface builds on the same pieces.
+//! open, output formats, the `pdns query`/`info`/`verify` commands, the
+//! demo, and the terminal client (`app`), which builds on the same pieces.
 
+pub mod app;
 pub mod archives;
 pub mod cli;
 pub mod demo;

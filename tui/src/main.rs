@@ -1,8 +1,9 @@
-//! `pdns`: query archives from the shell; `pdns demo` builds and explores
-//! the bundled demo archive. Exit codes: 0 results, 1 no results, 2 usage
-//! error, 3 archive error. The commands live in `pdns::cli`.
+//! `pdns`: query archives from the shell; `pdns ARCHIVE...` opens the
+//! terminal client; `pdns demo` builds the bundled demo archive and opens
+//! it. Exit codes: 0 results, 1 no results, 2 usage error, 3 archive
+//! error. The commands live in `pdns::cli`, the client in `pdns::app`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,19 +20,27 @@ use pdnsfile::{Archive, Federation, Filter, Query};
     name = "pdns",
     version,
     about = "Passive DNS archives, offline",
-    after_help = "Exit codes: 0 results, 1 no results, 2 usage error, 3 archive error."
+    after_help = "Exit codes: 0 results, 1 no results, 2 usage error, 3 archive error.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Archives or folders of archives to open in the terminal client.
+    archives: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Answer a query from archives.
     Query(Box<QueryArgs>),
-    /// Build the bundled demo archive and show what it holds.
-    Demo,
+    /// Build the bundled demo archive and open it in the terminal client
+    /// (prints a summary instead when stdout is not a terminal).
+    Demo {
+        /// Print the summary even on a terminal.
+        #[arg(long)]
+        print: bool,
+    },
     /// Every entry as COF JSON lines, in key order.
     Dump {
         /// Archives or folders of archives (merged by key).
@@ -56,8 +65,11 @@ enum Command {
     },
 }
 
-fn demo() -> Result<ExitCode> {
+fn demo(print: bool) -> Result<ExitCode> {
     let path = pdns::demo::build()?;
+    if !print && std::io::stdout().is_terminal() {
+        return client(&[path]);
+    }
     let a = Archive::open(&path)?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -100,18 +112,34 @@ fn demo() -> Result<ExitCode> {
             .collect::<pdnsfile::Result<_>>()?;
         write_entries(&mut out, &entries, Format::Text)?;
     }
-    writeln!(out, "\nThe terminal client arrives with issue 6; meanwhile `pdns query` answers every query kind.")?;
+    writeln!(
+        out,
+        "\nRun `pdns demo` in a terminal (or `pdns {}`) to explore it in the terminal client.",
+        escape_text_str(&path.display().to_string())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn client(paths: &[PathBuf]) -> Result<ExitCode> {
+    if paths.is_empty() {
+        anyhow::bail!(
+            "no archive given: `pdns FILE.pdns...` or `pdns FOLDER` opens archives, `pdns demo` the demo, `pdns --help` lists the commands"
+        );
+    }
+    let fed = pdns::archives::open(paths)?;
+    pdns::app::run(fed)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match &cli.command {
-        Command::Query(a) => pdns::cli::query::run(a),
-        Command::Demo => demo(),
-        Command::Dump { archives } => pdns::cli::inspect::dump(archives),
-        Command::Info { files, json } => pdns::cli::inspect::info(files, *json),
-        Command::Verify { files } => pdns::cli::inspect::verify(files),
+        None => client(&cli.archives),
+        Some(Command::Query(a)) => pdns::cli::query::run(a),
+        Some(Command::Demo { print }) => demo(*print),
+        Some(Command::Dump { archives }) => pdns::cli::inspect::dump(archives),
+        Some(Command::Info { files, json }) => pdns::cli::inspect::info(files, *json),
+        Some(Command::Verify { files }) => pdns::cli::inspect::verify(files),
     };
     match r {
         Ok(c) => c,
