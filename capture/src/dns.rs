@@ -159,41 +159,12 @@ fn labels_to_name(n: &ParsedName<&[u8]>) -> Option<String> {
         if !out.is_empty() {
             out.push('.');
         }
-        for &b in bytes {
-            let b = b.to_ascii_lowercase();
-            match b {
-                b'.' | b'\\' => {
-                    out.push('\\');
-                    out.push(char::from(b));
-                }
-                0x21..=0x7e => out.push(char::from(b)),
-                _ => push_ddd(&mut out, b),
-            }
-        }
+        name::push_label(&mut out, bytes);
     }
     if out.is_empty() {
         out.push('.');
     }
     (out.len() <= name::MAX_NAME_LEN).then_some(out)
-}
-
-/// Dotted-quad text of an IPv4 address, as `Ipv4Addr`'s `Display` writes
-/// it, without the formatting machinery.
-fn ipv4_text(o: [u8; 4]) -> String {
-    let mut s = String::with_capacity(15);
-    for (i, b) in o.into_iter().enumerate() {
-        if i > 0 {
-            s.push('.');
-        }
-        if b >= 100 {
-            s.push(char::from(b'0' + b / 100));
-        }
-        if b >= 10 {
-            s.push(char::from(b'0' + (b / 10) % 10));
-        }
-        s.push(char::from(b'0' + b % 10));
-    }
-    s
 }
 
 /// TXT and SPF: each character-string quoted, `"` and `\\` escaped with a
@@ -297,7 +268,7 @@ fn presentation(rec: &ParsedRecord<'_, [u8]>) -> Option<String> {
     // addresses give canonical text; the others go through
     // `normalize_rdata`.
     let text = match typed.data() {
-        AllRecordData::A(a) => Some(ipv4_text(a.addr().octets())),
+        AllRecordData::A(a) => Some(pdnsfile::record::ipv4_text(a.addr().octets())),
         AllRecordData::Aaaa(a) => Some(a.addr().to_string()),
         AllRecordData::Cname(c) => nm(c.cname()),
         AllRecordData::Ns(c) => nm(c.nsdname()),
@@ -362,7 +333,10 @@ mod tests {
             [10, 9, 100, 1],
             [192, 0, 2, 99],
         ] {
-            assert_eq!(ipv4_text(o), std::net::Ipv4Addr::from(o).to_string());
+            assert_eq!(
+                pdnsfile::record::ipv4_text(o),
+                std::net::Ipv4Addr::from(o).to_string()
+            );
         }
     }
 

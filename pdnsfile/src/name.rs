@@ -69,8 +69,10 @@ fn parse_labels(input: &str) -> Result<Vec<Vec<u8>>> {
     Ok(labels)
 }
 
-/// Appends one label in normalized presentation form.
-fn push_label(out: &mut String, label: &[u8]) {
+/// Appends one label (raw octets, as on the wire) in normalized
+/// presentation form: lower-cased, `.` and `\` escaped, octets outside
+/// printable ASCII as `\ddd`.
+pub fn push_label(out: &mut String, label: &[u8]) {
     for &b in label {
         let b = b.to_ascii_lowercase();
         match b {

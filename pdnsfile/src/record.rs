@@ -208,22 +208,9 @@ pub fn encode_rdata(rrtype: u16, rdata: &str) -> Vec<u8> {
 pub fn decode_rdata(rrtype: u16, bytes: &[u8]) -> String {
     match (rrtype, bytes.len()) {
         (known::A, 4) => {
-            // As Ipv4Addr's Display writes it, without the formatting
-            // machinery: this runs for every A entry a build sorts.
-            let mut out = String::with_capacity(15);
-            for (i, &b) in bytes.iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                if b >= 100 {
-                    out.push(char::from(b'0' + b / 100));
-                }
-                if b >= 10 {
-                    out.push(char::from(b'0' + (b / 10) % 10));
-                }
-                out.push(char::from(b'0' + b % 10));
-            }
-            out
+            let mut o = [0u8; 4];
+            o.copy_from_slice(bytes);
+            ipv4_text(o)
         }
         (known::AAAA, 16) => {
             let mut o = [0u8; 16];
@@ -232,6 +219,26 @@ pub fn decode_rdata(rrtype: u16, bytes: &[u8]) -> String {
         }
         _ => escape_text(bytes),
     }
+}
+
+/// Dotted-quad text of an IPv4 address, exactly as `Ipv4Addr`'s
+/// `Display` writes it, without the formatting machinery: builds format
+/// every A record they decode or sort.
+pub fn ipv4_text(o: [u8; 4]) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, b) in o.into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        if b >= 100 {
+            s.push(char::from(b'0' + b / 100));
+        }
+        if b >= 10 {
+            s.push(char::from(b'0' + (b / 10) % 10));
+        }
+        s.push(char::from(b'0' + b % 10));
+    }
+    s
 }
 
 /// Appends an octet as an RFC 1035 `\ddd` escape (three decimal digits).

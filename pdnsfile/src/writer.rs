@@ -1073,6 +1073,40 @@ fn split_id(item: &[u8]) -> Result<(&[u8], u32)> {
     Ok((key, id))
 }
 
+/// Calls `emit` once per run of items with the same key (as `split`
+/// finds it) in a sorted stream, with the key and its record ids in
+/// order: one posting list per address or rdata name.
+fn for_each_group(
+    sorter: ExternalSorter,
+    split: fn(&[u8]) -> Result<(&[u8], u32)>,
+    mut emit: impl FnMut(&[u8], &[u32]) -> Result<()>,
+) -> Result<()> {
+    let mut key: Vec<u8> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
+    for item in sorter.finish()? {
+        let item = item?;
+        let (k, id) = split(&item)?;
+        if !ids.is_empty() && k != key.as_slice() {
+            emit(&key, &ids)?;
+            ids.clear();
+        }
+        if ids.is_empty() {
+            key.clear();
+            key.extend_from_slice(k);
+        }
+        ids.push(id);
+    }
+    if !ids.is_empty() {
+        emit(&key, &ids)?;
+    }
+    Ok(())
+}
+
+/// Splits an address sort item `family addr id(be32)`.
+fn split_ip(item: &[u8]) -> Result<(&[u8], u32)> {
+    split_rid(item.get(1..).unwrap_or_default())
+}
+
 /// Splits a sort item `addr id(be32)`.
 fn split_rid(item: &[u8]) -> Result<(&[u8], u32)> {
     let n = item.len();
@@ -1156,9 +1190,8 @@ fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> 
     let mut v4 = Spool::new(tmp)?;
     let mut v6 = Spool::new(tmp)?;
     let (mut n4, mut n6) = (0u64, 0u64);
-    let mut group: Option<(Vec<u8>, Vec<u32>)> = None;
-    let mut emit = |addr: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
-        let ptr = write_posting(postings, ids)?;
+    for_each_group(ips, split_ip, |addr, ids| {
+        let ptr = write_posting(&mut postings, ids)?;
         let (table, n) = if addr.len() == 4 {
             (&mut v4, &mut n4)
         } else {
@@ -1168,49 +1201,16 @@ fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> 
         table.write(&ptr.to_le_bytes())?;
         *n += 1;
         Ok(())
-    };
-    for item in ips.finish()? {
-        let item = item?;
-        let (addr, rid) = split_rid(item.get(1..).unwrap_or_default())?;
-        match &mut group {
-            Some((a, ids)) if a.as_slice() == addr => ids.push(rid),
-            _ => {
-                if let Some((a, ids)) = group.take() {
-                    emit(&a, &ids, &mut postings)?;
-                }
-                group = Some((addr.to_vec(), vec![rid]));
-            }
-        }
-    }
-    if let Some((a, ids)) = group.take() {
-        emit(&a, &ids, &mut postings)?;
-    }
-
+    })?;
     let err = |e| Error::io("rdata name index", io::Error::other(e));
     let mut rn = fst::MapBuilder::new(Spool::new(tmp)?).map_err(err)?;
     let mut n_rn = 0u64;
-    let mut emit_rn = |key: &[u8], ids: &[u32], postings: &mut Spool| -> Result<()> {
-        let ptr = write_posting(postings, ids)?;
+    for_each_group(names, split_id, |key, ids| {
+        let ptr = write_posting(&mut postings, ids)?;
         rn.insert(key, ptr).map_err(err)?;
         n_rn += 1;
         Ok(())
-    };
-    for item in names.finish()? {
-        let item = item?;
-        let (key, rid) = split_id(&item)?;
-        match &mut group {
-            Some((k, ids)) if k.as_slice() == key => ids.push(rid),
-            _ => {
-                if let Some((k, ids)) = group.take() {
-                    emit_rn(&k, &ids, &mut postings)?;
-                }
-                group = Some((key.to_vec(), vec![rid]));
-            }
-        }
-    }
-    if let Some((k, ids)) = group.take() {
-        emit_rn(&k, &ids, &mut postings)?;
-    }
+    })?;
     let rdata_names = rn
         .into_inner()
         .map_err(|e| Error::io("finishing the rdata name index", io::Error::other(e)))?;
