@@ -1073,12 +1073,15 @@ fn split_id(item: &[u8]) -> Result<(&[u8], u32)> {
     Ok((key, id))
 }
 
+/// Splits a side-sort item into its key and record id.
+type SplitItem = fn(&[u8]) -> Result<(&[u8], u32)>;
+
 /// Calls `emit` once per run of items with the same key (as `split`
 /// finds it) in a sorted stream, with the key and its record ids in
 /// order: one posting list per address or rdata name.
 fn for_each_group(
     sorter: ExternalSorter,
-    split: fn(&[u8]) -> Result<(&[u8], u32)>,
+    split: SplitItem,
     mut emit: impl FnMut(&[u8], &[u32]) -> Result<()>,
 ) -> Result<()> {
     let mut key: Vec<u8> = Vec::new();
