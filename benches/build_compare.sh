@@ -47,7 +47,7 @@ PRAGMA synchronous=OFF;
 PRAGMA temp_store=MEMORY;
 PRAGMA cache_size=-1000000;
 CREATE TEMP TABLE raw(j TEXT);
-.separator "" "\n"
+.separator "$(printf '\037')" "\n"
 .import --schema temp $COF raw
 CREATE TABLE pdns(
   rrname TEXT NOT NULL, rrtype TEXT NOT NULL, rdata TEXT NOT NULL,
