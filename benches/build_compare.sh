@@ -13,6 +13,8 @@
 # Needs: cargo, sqlite3 (>= 3.38), GNU time at /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/sqlite_load.sh
+. benches/sqlite_load.sh
 COF=$(realpath "$1")
 RUNS=${2:-1}
 MEMORY=${3:-1G}
@@ -40,27 +42,7 @@ run() {
         'BEGIN { printf "| %-28s | %8.2f s | %9.0f /s | %7.1f s | %6.0f MB | %7.2f B |\n", n, w, l / w, u + s, r / 1024, z / l }'
 }
 
-sql() {
-    cat <<SQL
-PRAGMA journal_mode=OFF;
-PRAGMA synchronous=OFF;
-PRAGMA temp_store=MEMORY;
-PRAGMA cache_size=-1000000;
-CREATE TEMP TABLE raw(j TEXT);
-.separator "$(printf '\037')" "\n"
-.import --schema temp $COF raw
-CREATE TABLE pdns(
-  rrname TEXT NOT NULL, rrtype TEXT NOT NULL, rdata TEXT NOT NULL,
-  time_first INTEGER, time_last INTEGER, count INTEGER,
-  bailiwick TEXT, sources TEXT);
-INSERT INTO pdns SELECT j->>'rrname', j->>'rrtype', j->>'rdata', j->>'time_first',
-  j->>'time_last', j->>'count', j->>'bailiwick', j->>'sources' FROM temp.raw;
-DROP TABLE temp.raw;
-CREATE INDEX pdns_rrname ON pdns(rrname);
-CREATE INDEX pdns_rdata ON pdns(rdata);
-SQL
-}
-sql > "$OUT/load.sql"
+sqlite_load_sql "$COF" > "$OUT/load.sql"
 
 echo
 echo "| tool | wall | input records/s | CPU (user+sys) | peak RSS | bytes/record |"

@@ -30,6 +30,8 @@
 # Needs: cargo, zstd, zstdgrep, sqlite3 (>= 3.38 for ->>), awk; GNU time
 # at /usr/bin/time for peak memory (optional); python3 (optional).
 set -euo pipefail
+# shellcheck source=benches/sqlite_load.sh
+. "$(dirname "$0")/sqlite_load.sh"
 
 N=${1:-10000000}
 SEED=${SEED:-42}
@@ -140,25 +142,7 @@ if [ "${QUERIES_ONLY:-0}" != 1 ]; then
         SRC=$OUT/sqlite-subset.jsonl
         head -n "$SQLITE_ENTRIES" "$COF" >"$SRC"
     fi
-    US=$(printf '\037')
-    cat >"$OUT/load.sql" <<EOF
-PRAGMA journal_mode=OFF;
-PRAGMA synchronous=OFF;
-PRAGMA temp_store=MEMORY;
-PRAGMA cache_size=-1000000;
-CREATE TEMP TABLE raw(j TEXT);
-.separator "$US" "\n"
-.import --schema temp $SRC raw
-CREATE TABLE pdns(
-  rrname TEXT NOT NULL, rrtype TEXT NOT NULL, rdata TEXT NOT NULL,
-  time_first INTEGER, time_last INTEGER, count INTEGER,
-  bailiwick TEXT, sources TEXT);
-INSERT INTO pdns SELECT j->>'rrname', j->>'rrtype', j->>'rdata', j->>'time_first',
-  j->>'time_last', j->>'count', j->>'bailiwick', j->>'sources' FROM temp.raw;
-DROP TABLE temp.raw;
-CREATE INDEX pdns_rrname ON pdns(rrname);
-CREATE INDEX pdns_rdata ON pdns(rdata);
-EOF
+    sqlite_load_sql "$SRC" >"$OUT/load.sql"
     read -r t_sql _ < <(timed sqlite3 "$DB" ".read $OUT/load.sql")
     rm -f "$OUT/sqlite-subset.jsonl"
 
