@@ -14,7 +14,8 @@
 #      `pdns-build build` from the same COF lines (the real end-to-end
 #      path: parse, normalize, external sort, aggregate, write);
 #   6. one question as a whole process, for a name and an IP: pdns-lookup
-#      (this crate's minimal client), `pdns query` (step 5), sqlite3 and
+#      (this crate's minimal client), `pdns query` (step 5; the default
+#      build and the `cargo dist` static-pie build of x86-64 Linux), sqlite3 and
 #      /bin/true (the spawn cost), run round-robin RUNS times so noise hits
 #      all alike, medians reported; zstdgrep GREP_RUNS times;
 #   7. SQLite in process (Python's sqlite3 module, as in DESIGN.md's
@@ -120,6 +121,17 @@ if [ "$TOOLS" = 1 ]; then
         log "pdns-build / pdns did not build: their steps are skipped"
     fi
 fi
+# The deployment build (`cargo dist`, .cargo/config.toml: static-pie on
+# x86-64 Linux), timed beside the default dynamically linked one.
+have_dist=0
+DIST=$ROOT/target/x86_64-unknown-linux-gnu/release
+if [ "$have_tools" = 1 ] && [ "$(uname -m)-$(uname -s)" = x86_64-Linux ]; then
+    if cargo dist -p pdns >&2; then
+        have_dist=1
+    else
+        log "cargo dist did not build: the static pdns rows are skipped"
+    fi
+fi
 
 table=$OUT/table.txt
 : >"$table"
@@ -185,6 +197,8 @@ q_lookup_name() { "$BIN/pdns-lookup" "$ARC" "$NAME"; }
 q_lookup_ip() { "$BIN/pdns-lookup" "$ARC" "$IP"; }
 q_pdns_name() { "$BIN/pdns" query -a "$BUILT" --format json "$NAME"; }
 q_pdns_ip() { "$BIN/pdns" query -a "$BUILT" --format json "$IP"; }
+q_dist_name() { "$DIST/pdns" query -a "$BUILT" --format json "$NAME"; }
+q_dist_ip() { "$DIST/pdns" query -a "$BUILT" --format json "$IP"; }
 q_sql_name() { sqlite3 "$DB" "SELECT * FROM pdns WHERE rrname = '$SQLNAME';"; }
 q_sql_ip() { sqlite3 "$DB" "SELECT * FROM pdns WHERE rdata = '$IP';"; }
 q_grep_name() { zstdgrep -F "{\"rrname\":\"$NAME\"," "$ZST"; }
@@ -192,6 +206,9 @@ q_true() { /bin/true; }
 fns=(q_lookup_name q_lookup_ip q_sql_name q_sql_ip q_true)
 if [ "$have_tools" = 1 ] && [ -f "$BUILT" ]; then
     fns+=(q_pdns_name q_pdns_ip)
+    if [ "$have_dist" = 1 ]; then
+        fns+=(q_dist_name q_dist_ip)
+    fi
 fi
 read -r -a ms < <(race "$RUNS" "${fns[@]}")
 read -r ms_grep < <(race "$GREP_RUNS" q_grep_name)
@@ -201,11 +218,17 @@ rows() { "$1" | wc -l; }
     if [ "${#ms[@]}" -gt 5 ]; then
         row_ms "name: pdns query --format json process" "${ms[5]}" "$(rows q_pdns_name)"
     fi
+    if [ "${#ms[@]}" -gt 7 ]; then
+        row_ms "name: pdns query, cargo dist (static-pie) build" "${ms[7]}" "$(rows q_dist_name)"
+    fi
     row_ms "name: sqlite3 process" "${ms[2]}" "$(rows q_sql_name)"
     row_ms "name: zstdgrep (median of $GREP_RUNS)" "$ms_grep" "$(rows q_grep_name)"
     row_ms "IP: pdns-lookup process" "${ms[1]}" "$(rows q_lookup_ip)"
     if [ "${#ms[@]}" -gt 5 ]; then
         row_ms "IP: pdns query --format json process" "${ms[6]}" "$(rows q_pdns_ip)"
+    fi
+    if [ "${#ms[@]}" -gt 7 ]; then
+        row_ms "IP: pdns query, cargo dist (static-pie) build" "${ms[8]}" "$(rows q_dist_ip)"
     fi
     row_ms "IP: sqlite3 process" "${ms[3]}" "$(rows q_sql_ip)"
     row_ms "/bin/true process (spawn cost)" "${ms[4]}" "0"
