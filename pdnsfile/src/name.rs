@@ -233,6 +233,41 @@ pub fn reversed_key(name: &str) -> Vec<u8> {
     key
 }
 
+/// [`reversed_key`], appended to `out` (to reuse one buffer).
+pub fn reversed_key_into(name: &str, out: &mut Vec<u8>) {
+    if !name.contains('\\') {
+        if name != "." && !name.is_empty() {
+            for label in name.rsplit('.') {
+                out.extend_from_slice(label.as_bytes());
+                out.push(b'.');
+            }
+        }
+        return;
+    }
+    out.extend_from_slice(&reversed_key(name));
+}
+
+/// [`from_reversed_key`], appended to `out` as bytes (to reuse one
+/// buffer).
+pub fn forward_into(key: &[u8], out: &mut Vec<u8>) {
+    if !key.contains(&b'\\') {
+        // Without escapes every dot separates labels.
+        let body = key.strip_suffix(b".").unwrap_or(key);
+        if body.is_empty() {
+            out.push(b'.');
+            return;
+        }
+        for (i, label) in body.rsplit(|&b| b == b'.').enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            out.extend_from_slice(label);
+        }
+        return;
+    }
+    out.extend_from_slice(from_reversed_key(key).as_bytes());
+}
+
 /// The normalized name of a reversed key; the inverse of [`reversed_key`].
 pub fn from_reversed_key(key: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(key) {

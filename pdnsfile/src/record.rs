@@ -277,6 +277,31 @@ pub fn escape_text_str(s: &str) -> String {
     }
 }
 
+/// Whether [`rdata_names`] can find a name in rdata of this type (a quick
+/// test before splitting the text).
+pub fn may_have_rdata_names(rrtype: u16) -> bool {
+    matches!(
+        rrtype,
+        known::CNAME
+            | known::NS
+            | known::PTR
+            | known::DNAME
+            | 3
+            | 4
+            | 7
+            | 8
+            | 9
+            | known::MX
+            | 18
+            | 21
+            | 36
+            | known::SRV
+            | known::SVCB
+            | known::HTTPS
+            | known::SOA
+    )
+}
+
 /// The types whose rdata holds domain names, and where: returns the names
 /// in a normalized rdata (the targets indexed by the rdata-name index).
 pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
@@ -492,6 +517,22 @@ mod tests {
         assert!(normalize_rdata(99, "\\# 9223372036854775809 00").is_err());
         assert!(normalize_rdata(28, "\\# 4 c0000201").is_err());
         assert_eq!(n(48, "257 3  8 AwEAAa"), "257 3 8 AwEAAa");
+    }
+
+    #[test]
+    fn rdata_names_only_for_the_quick_test_types() {
+        for t in 0..=300u16 {
+            for text in [
+                "a.example",
+                "10 a.example",
+                "1 2 3 a.example",
+                "a.example b.example 1 2 3 4 5",
+            ] {
+                if !may_have_rdata_names(t) {
+                    assert!(rdata_names(t, text).is_empty(), "type {t}: {text}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,10 +4,8 @@
 //! zstd-compressed run to an anonymous temporary file; `finish` merges the
 //! runs with a heap. Memory stays near the budget whatever the input size.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -168,6 +166,7 @@ impl ExternalSorter {
                 inner: Inner::Memory {
                     arena: std::mem::take(&mut self.arena),
                     idx: std::mem::take(&mut self.idx).into_iter(),
+                    cur: (0, 0, 0),
                 },
                 last: None,
                 dedup: self.dedup,
@@ -175,51 +174,63 @@ impl ExternalSorter {
         }
         self.spill()?;
         let mut readers = Vec::with_capacity(self.runs.len());
-        let mut heap = BinaryHeap::new();
-        for (i, f) in self.runs.drain(..).enumerate() {
+        for f in self.runs.drain(..) {
             let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
             let mut r = RunReader {
                 inner: BufReader::with_capacity(1 << 16, dec),
+                cur: Vec::new(),
             };
-            if let Some(item) = r.next_item()? {
-                heap.push(Reverse((item, i)));
+            if r.advance()? {
+                readers.push(r);
             }
-            readers.push(r);
+        }
+        let mut merge = Merge {
+            heap: (0..readers.len()).collect(),
+            readers,
+            advance: None,
+        };
+        for i in (0..merge.heap.len() / 2).rev() {
+            merge.sift_down(i);
         }
         Ok(SortedIter {
-            inner: Inner::Runs { readers, heap },
+            inner: Inner::Runs(merge),
             last: None,
             dedup: self.dedup,
         })
     }
 }
 
+/// One spilled run being read back; `cur` holds its current item.
 struct RunReader {
     inner: BufReader<zstd::Decoder<'static, BufReader<File>>>,
+    cur: Vec<u8>,
 }
 
 impl RunReader {
-    fn next_item(&mut self) -> Result<Option<Vec<u8>>> {
+    /// Reads the next item into `cur`; false at the end of the run.
+    fn advance(&mut self) -> Result<bool> {
         let ctx = |e| Error::io("reading a sort run", e);
         let mut len: u64 = 0;
         let mut shift = 0;
         loop {
-            let mut b = [0u8; 1];
-            match self.inner.read(&mut b) {
-                Ok(0) if shift == 0 => return Ok(None),
-                Ok(0) => {
-                    return Err(ctx(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "sort run ends inside an item",
-                    )))
-                }
-                Ok(_) => {}
+            let buf = match self.inner.fill_buf() {
+                Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ctx(e)),
-            }
-            len |= u64::from(b[0] & 0x7f) << shift;
+            };
+            let Some(&b) = buf.first() else {
+                if shift == 0 {
+                    return Ok(false);
+                }
+                return Err(ctx(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "sort run ends inside an item",
+                )));
+            };
+            self.inner.consume(1);
+            len |= u64::from(b & 0x7f) << shift;
             shift += 7;
-            if b[0] & 0x80 == 0 {
+            if b & 0x80 == 0 {
                 break;
             }
             if shift > 63 {
@@ -227,9 +238,92 @@ impl RunReader {
             }
         }
         let len = usize::try_from(len).map_err(|_| Error::corrupt("sort run", "bad length"))?;
-        let mut item = vec![0u8; len];
-        self.inner.read_exact(&mut item).map_err(ctx)?;
-        Ok(Some(item))
+        // Runs are this process's own temporary files, but a length is
+        // still not trusted to size a buffer beyond what is there.
+        self.cur.clear();
+        let got = (&mut self.inner)
+            .take(len as u64)
+            .read_to_end(&mut self.cur)
+            .map_err(ctx)?;
+        if got != len {
+            return Err(ctx(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "sort run ends inside an item",
+            )));
+        }
+        Ok(true)
+    }
+}
+
+/// A k-way merge of runs: a binary min-heap of reader indices, ordered
+/// by the readers' current items (ties by index, so output is
+/// deterministic). Items stay in the readers' buffers: nothing is
+/// allocated per item.
+struct Merge {
+    readers: Vec<RunReader>,
+    heap: Vec<usize>,
+    /// The reader whose item was handed out last, to advance before the
+    /// next one.
+    advance: Option<usize>,
+}
+
+impl Merge {
+    fn less(&self, a: usize, b: usize) -> bool {
+        let item = |i: usize| self.readers.get(i).map(|r| r.cur.as_slice());
+        match item(a).cmp(&item(b)) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Equal => a < b,
+            std::cmp::Ordering::Greater => false,
+        }
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut m = i;
+            let at = |k: usize| self.heap.get(k).copied();
+            if let (Some(x), Some(y)) = (at(l), at(m)) {
+                if self.less(x, y) {
+                    m = l;
+                }
+            }
+            if let (Some(x), Some(y)) = (at(r), at(m)) {
+                if self.less(x, y) {
+                    m = r;
+                }
+            }
+            if m == i {
+                return;
+            }
+            self.heap.swap(i, m);
+            i = m;
+        }
+    }
+
+    /// Moves to the next item; false when every run is exhausted.
+    fn step(&mut self) -> Result<bool> {
+        if let Some(i) = self.advance.take() {
+            let more = match self.readers.get_mut(i) {
+                Some(r) => r.advance()?,
+                None => false,
+            };
+            if !more {
+                let last = self.heap.pop();
+                if let (Some(last), Some(root)) = (last, self.heap.first_mut()) {
+                    *root = last;
+                }
+            }
+            self.sift_down(0);
+        }
+        self.advance = self.heap.first().copied();
+        Ok(self.advance.is_some())
+    }
+
+    fn current(&self) -> &[u8] {
+        self.advance
+            .and_then(|i| self.readers.get(i))
+            .map(|r| r.cur.as_slice())
+            .unwrap_or_default()
     }
 }
 
@@ -237,36 +331,67 @@ enum Inner {
     Memory {
         arena: Arena,
         idx: std::vec::IntoIter<(u64, Slot)>,
+        cur: Slot,
     },
-    Runs {
-        readers: Vec<RunReader>,
-        heap: BinaryHeap<Reverse<(Vec<u8>, usize)>>,
-    },
+    Runs(Merge),
 }
 
 /// The sorted output of an [`ExternalSorter`].
 pub struct SortedIter {
     inner: Inner,
+    /// The previous item, when deduplicating.
     last: Option<Vec<u8>>,
     dedup: bool,
 }
 
 impl SortedIter {
-    fn next_raw(&mut self) -> Result<Option<Vec<u8>>> {
+    fn step(&mut self) -> Result<bool> {
         match &mut self.inner {
-            Inner::Memory { arena, idx } => Ok(idx.next().map(|(_, s)| arena.get(s).to_vec())),
-            Inner::Runs { readers, heap } => {
-                let Some(Reverse((item, i))) = heap.pop() else {
-                    return Ok(None);
-                };
-                if let Some(r) = readers.get_mut(i) {
-                    if let Some(next) = r.next_item()? {
-                        heap.push(Reverse((next, i)));
-                    }
+            Inner::Memory { idx, cur, .. } => match idx.next() {
+                Some((_, s)) => {
+                    *cur = s;
+                    Ok(true)
                 }
-                Ok(Some(item))
+                None => Ok(false),
+            },
+            Inner::Runs(m) => m.step(),
+        }
+    }
+
+    fn current(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Memory { arena, cur, .. } => arena.get(*cur),
+            Inner::Runs(m) => m.current(),
+        }
+    }
+
+    /// The next item, borrowed until the next call: the way to read the
+    /// output without an allocation per item.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors reading runs, and corrupt runs.
+    pub fn next_ref(&mut self) -> Result<Option<&[u8]>> {
+        loop {
+            if !self.step()? {
+                return Ok(None);
+            }
+            if !self.dedup {
+                break;
+            }
+            let had = self.last.is_some();
+            let mut last = self.last.take().unwrap_or_default();
+            let dup = had && last.as_slice() == self.current();
+            if !dup {
+                last.clear();
+                last.extend_from_slice(self.current());
+            }
+            self.last = Some(last);
+            if !dup {
+                break;
             }
         }
+        Ok(Some(self.current()))
     }
 }
 
@@ -274,21 +399,7 @@ impl Iterator for SortedIter {
     type Item = Result<Vec<u8>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_raw() {
-                Err(e) => return Some(Err(e)),
-                Ok(None) => return None,
-                Ok(Some(item)) => {
-                    if self.dedup && self.last.as_ref() == Some(&item) {
-                        continue;
-                    }
-                    if self.dedup {
-                        self.last = Some(item.clone());
-                    }
-                    return Some(Ok(item));
-                }
-            }
-        }
+        self.next_ref().map(|o| o.map(<[u8]>::to_vec)).transpose()
     }
 }
 
@@ -312,5 +423,34 @@ mod tests {
         expect.dedup();
         let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn merges_many_runs_without_losing_duplicates_or_empty_items() {
+        let dir = tempfile::tempdir().unwrap();
+        for dedup in [false, true] {
+            let mut s = ExternalSorter::new(1, dir.path().to_path_buf(), dedup);
+            let mut expect = Vec::new();
+            for i in 0..60_000u32 {
+                // Lengths 0 to 11, many equal items, across ~20 runs.
+                let v: Vec<u8> = (i.wrapping_mul(2_654_435_761) % 7_919)
+                    .to_string()
+                    .repeat((i % 4) as usize)
+                    .into_bytes();
+                expect.push(v.clone());
+                s.push(&v).unwrap();
+            }
+            expect.sort();
+            if dedup {
+                expect.dedup();
+            }
+            let mut it = s.finish().unwrap();
+            let mut got = Vec::new();
+            while let Some(item) = it.next_ref().unwrap() {
+                got.push(item.to_vec());
+            }
+            assert_eq!(got, expect);
+            assert!(it.next_ref().unwrap().is_none());
+        }
     }
 }

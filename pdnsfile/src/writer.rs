@@ -23,6 +23,7 @@ use crate::name;
 use crate::record::{self, Entry};
 use crate::rrtype::{self, known};
 use crate::sorter::ExternalSorter;
+use crate::sortkey;
 
 /// How a [`Writer`] lays out an archive.
 #[derive(Clone, Debug)]
@@ -285,7 +286,7 @@ struct BlockBuilder {
     count: Vec<u8>,
     sources: Vec<u8>,
     bailiwick: Vec<u8>,
-    bailiwick_dict: Vec<String>,
+    bailiwick_dict: Vec<Vec<u8>>,
     min_first: u64,
     max_first: u64,
     min_last: u64,
@@ -331,9 +332,93 @@ impl BlockBuilder {
         out.extend_from_slice(&self.bailiwick);
         put_varint(&mut out, self.bailiwick_dict.len() as u64);
         for b in &self.bailiwick_dict {
-            put_len_bytes(&mut out, b.as_bytes());
+            put_len_bytes(&mut out, b);
         }
         out
+    }
+}
+
+/// The entry waiting to be written (the next may share its key), kept
+/// in sort-item form so that equal keys merge, and entries are stored,
+/// without decoding a string.
+#[derive(Default)]
+struct Pending {
+    /// Whether an entry is waiting.
+    full: bool,
+    /// The key part of its sort item (see [`sortkey::ItemView::key`]).
+    key: Vec<u8>,
+    /// Length of the reversed name at the start of `key`.
+    name_len: usize,
+    /// The owner name, forward (for NAMES_FWD and error messages).
+    name: Vec<u8>,
+    rrtype: u16,
+    /// Stored rdata (unescaped).
+    rdata: Vec<u8>,
+    time_first: u64,
+    time_last: u64,
+    count: Option<u64>,
+    /// Encoded sources (see [`sortkey::sources`]).
+    sources: Vec<u8>,
+    bailiwick: Option<Vec<u8>>,
+}
+
+impl Pending {
+    fn reversed_name(&self) -> &[u8] {
+        self.key.get(..self.name_len).unwrap_or_default()
+    }
+
+    /// Takes `v` as the waiting entry, reusing the buffers. `name` is
+    /// its forward owner name when it differs from the current one.
+    fn set(&mut self, v: &sortkey::ItemView<'_>, name: Option<&[u8]>) {
+        self.full = true;
+        self.key.clear();
+        self.key.extend_from_slice(v.key);
+        self.name_len = v.name.len();
+        if let Some(n) = name {
+            self.name.clear();
+            self.name.extend_from_slice(n);
+        }
+        self.rrtype = v.rrtype;
+        self.rdata.clear();
+        sortkey::unescape_rdata(v.rdata_escaped, &mut self.rdata);
+        self.time_first = v.time_first;
+        self.time_last = v.time_last;
+        self.count = v.count;
+        self.sources.clear();
+        self.sources.extend_from_slice(v.sources);
+        match (&mut self.bailiwick, v.bailiwick) {
+            (Some(b), Some(z)) => {
+                b.clear();
+                b.extend_from_slice(z);
+            }
+            (b, z) => *b = z.map(<[u8]>::to_vec),
+        }
+    }
+
+    /// Folds `v` (same key) in, as [`Entry::merge`] does.
+    fn merge(&mut self, v: &sortkey::ItemView<'_>) -> Result<()> {
+        self.time_first = self.time_first.min(v.time_first);
+        self.time_last = self.time_last.max(v.time_last);
+        self.count = record::merge_count(self.count, v.count);
+        if self.sources != v.sources {
+            let mut labels = sortkey::sources(&self.sources)?;
+            labels.extend(sortkey::sources(v.sources)?);
+            labels.sort_unstable();
+            labels.dedup();
+            let mut union = Vec::with_capacity(self.sources.len() + v.sources.len());
+            sortkey::encode_sources(&mut union, &labels);
+            self.sources = union;
+        }
+        match (&mut self.bailiwick, v.bailiwick) {
+            (None, Some(z)) => self.bailiwick = Some(z.to_vec()),
+            // Keep the choice independent of merge order.
+            (Some(b), Some(z)) if z < b.as_slice() => {
+                b.clear();
+                b.extend_from_slice(z);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -354,14 +439,19 @@ pub struct Writer<W: Write> {
     out: Out<W>,
     opts: WriterOptions,
     tmp: PathBuf,
-    pending: Option<Entry>,
+    pending: Pending,
+    /// Reused buffers: an entry's sort item, a posting item, a name key.
+    scratch: Vec<u8>,
+    posting_key: Vec<u8>,
+    name_key: Vec<u8>,
     block: BlockBuilder,
     block_index: Spool,
     blocks_len: u64,
     block_count: u64,
     record_count: u64,
     // Names.
-    current_name: Option<String>,
+    /// The reversed key of the owner name being written, once one is.
+    current_name: Option<Vec<u8>>,
     name_count: u32,
     name_records: Spool,
     /// Names not yet sent to the back end: reversed keys back to back.
@@ -385,7 +475,7 @@ pub struct Writer<W: Write> {
     /// Blocks sent to the back end and not yet written.
     in_flight: usize,
     // Sources.
-    last_sources: Option<(Vec<String>, u32)>,
+    last_sources: Option<(Vec<u8>, u32)>,
     source_ids: HashMap<String, u16>,
     source_labels: Vec<String>,
     set_ids: HashMap<Vec<u16>, u32>,
@@ -471,7 +561,10 @@ impl<W: Write> Writer<W> {
             time_first: None,
             time_last: None,
             inputs: Vec::new(),
-            pending: None,
+            pending: Pending::default(),
+            scratch: Vec::new(),
+            posting_key: Vec::new(),
+            name_key: Vec::new(),
             tmp,
             opts,
         })
@@ -494,55 +587,88 @@ impl<W: Write> Writer<W> {
     /// one; [`Error::Limit`] past 2^32 - 1 entries or 65536 sources; I/O
     /// errors.
     pub fn add(&mut self, entry: &Entry) -> Result<()> {
-        if let Some(p) = &mut self.pending {
-            if p.same_key(entry) {
-                check_entry(entry)?;
-                p.merge(entry);
-                return Ok(());
-            }
-        }
-        self.push(entry.clone())
+        check_entry(entry)?;
+        let mut item = std::mem::take(&mut self.scratch);
+        item.clear();
+        sortkey::encode_into(&mut item, entry);
+        let pushed = self.push_item(&item);
+        self.scratch = item;
+        pushed
     }
 
-    /// [`Writer::add`] for an owned entry, saving a copy.
+    /// [`Writer::add`] for an owned entry.
     ///
     /// # Errors
     ///
     /// As [`Writer::add`].
     pub fn push(&mut self, entry: Entry) -> Result<()> {
-        check_entry(&entry)?;
-        if let Some(p) = &mut self.pending {
-            match p.cmp_key(&entry) {
-                std::cmp::Ordering::Equal => {
-                    p.merge(&entry);
-                    return Ok(());
-                }
-                std::cmp::Ordering::Greater => {
-                    return Err(Error::KeyOutOfOrder {
-                        previous: format!(
-                            "{} {} {}",
-                            p.rrname,
-                            rrtype::to_string(p.rrtype),
-                            p.rdata
-                        ),
-                        got: format!(
-                            "{} {} {}",
-                            entry.rrname,
-                            rrtype::to_string(entry.rrtype),
-                            entry.rdata
-                        ),
-                    });
-                }
-                std::cmp::Ordering::Less => {}
-            }
-        }
-        if let Some(p) = self.pending.replace(entry) {
-            self.write_entry(&p)?;
-        }
-        Ok(())
+        self.add(&entry)
     }
 
-    fn source_set(&mut self, sources: &[String]) -> Result<u32> {
+    /// Adds an entry given as its sort item ([`sortkey::encode`]), as an
+    /// external sort hands them back: nothing is decoded into strings, so
+    /// this is the fast way in. Items must come in byte order (which is
+    /// key order); one with the same key as the previous is merged into
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::add`], and [`Error::Corrupt`] when `item` is not a
+    /// sort item.
+    pub fn push_item(&mut self, item: &[u8]) -> Result<()> {
+        let v = sortkey::view(item)?;
+        let same_name = self.pending.full && self.pending.reversed_name() == v.name;
+        if !same_name {
+            // The name is checked once per name, not once per entry.
+            let mut fwd = std::mem::take(&mut self.name_key);
+            fwd.clear();
+            name::forward_into(v.name, &mut fwd);
+            let checked = check_item(&v, Some(&fwd));
+            if checked.is_ok() && self.pending.full {
+                if self.pending.key.as_slice() > v.key {
+                    self.name_key = fwd;
+                    return Err(self.out_of_order(&v));
+                }
+                self.write_pending()?;
+            }
+            if checked.is_ok() {
+                self.pending.set(&v, Some(&fwd));
+            }
+            self.name_key = fwd;
+            return checked;
+        }
+        check_item(&v, None)?;
+        match self.pending.key.as_slice().cmp(v.key) {
+            std::cmp::Ordering::Equal => self.pending.merge(&v),
+            std::cmp::Ordering::Greater => Err(self.out_of_order(&v)),
+            std::cmp::Ordering::Less => {
+                self.write_pending()?;
+                self.pending.set(&v, None);
+                Ok(())
+            }
+        }
+    }
+
+    fn out_of_order(&self, got: &sortkey::ItemView<'_>) -> Error {
+        Error::KeyOutOfOrder {
+            previous: describe_key(&self.pending.key),
+            got: describe_key(got.key),
+        }
+    }
+
+    /// Writes the waiting entry, if any.
+    fn write_pending(&mut self) -> Result<()> {
+        if !self.pending.full {
+            return Ok(());
+        }
+        let p = std::mem::take(&mut self.pending);
+        let written = self.write_entry(&p);
+        self.pending = p;
+        self.pending.full = false;
+        written
+    }
+
+    fn source_set(&mut self, sources: &[u8]) -> Result<u32> {
         // Runs of entries from one input share their sources.
         if let Some((last, set)) = &self.last_sources {
             if last.as_slice() == sources {
@@ -558,7 +684,11 @@ impl<W: Write> Writer<W> {
                 return Ok(set);
             }
         }
-        let set = self.source_set_slow(sources)?;
+        let labels: Vec<String> = sortkey::sources(sources)?
+            .into_iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        let set = self.source_set_slow(&labels)?;
         self.last_sources = Some((sources.to_vec(), set));
         Ok(set)
     }
@@ -596,14 +726,14 @@ impl<W: Write> Writer<W> {
         Ok(set)
     }
 
-    fn write_entry(&mut self, e: &Entry) -> Result<()> {
+    fn write_entry(&mut self, e: &Pending) -> Result<()> {
         let rid = u32::try_from(self.record_count)
             .ok()
             .filter(|&r| r != u32::MAX)
             .ok_or_else(|| Error::Limit("more than 2^32 - 1 entries in one archive".into()))?;
         // A new owner name gets the next id.
-        if self.current_name.as_deref() != Some(e.rrname.as_str()) {
-            self.start_name(&e.rrname, rid)?;
+        if self.current_name.as_deref() != Some(e.reversed_name()) {
+            self.start_name(e.reversed_name(), &e.name, rid)?;
         }
         let name_id = self.name_count - 1;
         if self.block.n == 0 {
@@ -619,9 +749,9 @@ impl<W: Write> Writer<W> {
         put_varint(&mut b.name_delta, u64::from(name_id - b.prev_name));
         b.prev_name = name_id;
         put_varint(&mut b.rrtype, u64::from(e.rrtype));
-        let rdata = record::encode_rdata(e.rrtype, &e.rdata);
+        let rdata = e.rdata.as_slice();
         put_varint(&mut b.rdata_len, rdata.len() as u64);
-        b.rdata.extend_from_slice(&rdata);
+        b.rdata.extend_from_slice(rdata);
         b.time_first.push(e.time_first);
         put_varint(&mut b.duration, e.time_last.saturating_sub(e.time_first));
         // 0 means unknown, so the largest count stored is 2^64 - 2.
@@ -646,28 +776,30 @@ impl<W: Write> Writer<W> {
         put_varint(&mut self.block.sources, u64::from(set));
 
         // Postings.
-        match rdata.len() {
-            4 if e.rrtype == known::A => {
-                let mut k = Vec::with_capacity(9);
-                k.push(4);
-                k.extend_from_slice(&rdata);
-                k.extend_from_slice(&rid.to_be_bytes());
-                self.ips.push(&k)?;
-            }
-            16 if e.rrtype == known::AAAA => {
-                let mut k = Vec::with_capacity(21);
-                k.push(6);
-                k.extend_from_slice(&rdata);
-                k.extend_from_slice(&rid.to_be_bytes());
-                self.ips.push(&k)?;
-            }
-            _ => {}
-        }
-        for target in record::rdata_names(e.rrtype, &e.rdata) {
-            let mut k = name::reversed_key(target);
-            k.push(0);
+        let family = match (e.rrtype, rdata.len()) {
+            (known::A, 4) => Some(4),
+            (known::AAAA, 16) => Some(6),
+            _ => None,
+        };
+        if let Some(family) = family {
+            let k = &mut self.posting_key;
+            k.clear();
+            k.push(family);
+            k.extend_from_slice(rdata);
             k.extend_from_slice(&rid.to_be_bytes());
-            self.rdata_names.push(&k)?;
+            self.ips.push(k)?;
+        } else if record::may_have_rdata_names(e.rrtype) {
+            // Stored rdata of every other type is its presentation text.
+            if let Ok(text) = std::str::from_utf8(rdata) {
+                for target in record::rdata_names(e.rrtype, text) {
+                    let k = &mut self.posting_key;
+                    k.clear();
+                    name::reversed_key_into(target, k);
+                    k.push(0);
+                    k.extend_from_slice(&rid.to_be_bytes());
+                    self.rdata_names.push(k)?;
+                }
+            }
         }
 
         // Statistics.
@@ -688,24 +820,25 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn start_name(&mut self, rrname: &str, rid: u32) -> Result<()> {
+    /// Starts owner name `rid`'s records: `key` reversed, `forward` as
+    /// written.
+    fn start_name(&mut self, key: &[u8], forward: &[u8], rid: u32) -> Result<()> {
         let id = self.name_count;
         if id == u32::MAX {
             return Err(Error::Limit("more than 2^32 - 1 names".into()));
         }
-        let key = name::reversed_key(rrname);
         // Entries arrive in key order, which is reversed-name order, so
         // the FST's own order check can only fail on a bug; it is
         // reported when the back end finishes.
         if self.name_batch_ends.is_empty() {
             self.name_batch_first = id;
         }
-        self.name_batch.extend_from_slice(&key);
+        self.name_batch.extend_from_slice(key);
         self.name_batch_ends.push(self.name_batch.len() as u32);
         if self.name_batch_ends.len() >= NAME_BATCH {
             self.send_names()?;
         }
-        self.names_fwd.push(rrname.as_bytes())?;
+        self.names_fwd.push(forward)?;
         self.name_records.write(&rid.to_le_bytes())?;
         // Name table: front-coded reversed keys, restarting every block.
         if id.is_multiple_of(self.opts.names_per_block) {
@@ -718,10 +851,17 @@ impl<W: Write> Writer<W> {
             .take_while(|(a, b)| a == b)
             .count();
         put_varint(&mut self.name_block, shared as u64);
-        put_len_bytes(&mut self.name_block, &key[shared..]);
-        self.name_block_prev = key;
+        put_len_bytes(&mut self.name_block, key.get(shared..).unwrap_or_default());
+        self.name_block_prev.clear();
+        self.name_block_prev.extend_from_slice(key);
         self.name_count += 1;
-        self.current_name = Some(rrname.to_string());
+        match &mut self.current_name {
+            Some(c) => {
+                c.clear();
+                c.extend_from_slice(key);
+            }
+            None => self.current_name = Some(key.to_vec()),
+        }
         Ok(())
     }
 
@@ -799,9 +939,7 @@ impl<W: Write> Writer<W> {
     ///
     /// I/O errors.
     pub fn finish(mut self) -> Result<W> {
-        if let Some(p) = self.pending.take() {
-            self.write_entry(&p)?;
-        }
+        self.write_pending()?;
         self.flush_block()?;
         self.flush_name_block()?;
         self.send_names()?;
@@ -1019,14 +1157,7 @@ fn check_entry(e: &Entry) -> Result<()> {
             crate::record::escape_text_str(&e.rrname)
         ))
     };
-    let normalized = |n: &str| {
-        let printable = n
-            .bytes()
-            .all(|b| (0x21..=0x7e).contains(&b) && !b.is_ascii_uppercase());
-        // A trailing dot is only allowed escaped, as part of a label.
-        let no_trailing_dot = !n.ends_with('.') || n.ends_with("\\.");
-        n == "." || (!n.is_empty() && printable && no_trailing_dot)
-    };
+    let normalized = |n: &str| is_normalized_name(n.as_bytes());
     let too_long = |n: &str| n.len() > name::MAX_NAME_LEN;
     if too_long(&e.rrname) || e.bailiwick.as_deref().is_some_and(too_long) {
         return Err(bad("name longer than the format allows"));
@@ -1060,6 +1191,74 @@ fn check_entry(e: &Entry) -> Result<()> {
         return Err(bad("rdata is too long"));
     }
     Ok(())
+}
+
+/// Whether `n` is a name as [`name::normalize`] leaves it.
+fn is_normalized_name(n: &[u8]) -> bool {
+    let printable = n
+        .iter()
+        .all(|&b| (0x21..=0x7e).contains(&b) && !b.is_ascii_uppercase());
+    // A trailing dot is only allowed escaped, as part of a label.
+    let no_trailing_dot = !n.ends_with(b".") || n.ends_with(b"\\.");
+    n == b"." || (!n.is_empty() && printable && no_trailing_dot)
+}
+
+/// [`check_entry`] for a sort item; `name` is its forward owner name
+/// when it has not been checked yet.
+fn check_item(v: &sortkey::ItemView<'_>, name: Option<&[u8]>) -> Result<()> {
+    let bad = |why: &str| {
+        let shown = name.map_or_else(
+            || name::from_reversed_key(v.name),
+            |n| String::from_utf8_lossy(n).into_owned(),
+        );
+        Error::InvalidEntry(format!("{}: {why}", record::escape_text_str(&shown)))
+    };
+    if let Some(n) = name {
+        if n.len() > name::MAX_NAME_LEN {
+            return Err(bad("name longer than the format allows"));
+        }
+        if !is_normalized_name(n) {
+            return Err(bad("rrname is not normalized (see name::normalize)"));
+        }
+    }
+    if let Some(b) = v.bailiwick {
+        if b.len() > name::MAX_NAME_LEN {
+            return Err(bad("name longer than the format allows"));
+        }
+        if !is_normalized_name(b) {
+            return Err(bad("bailiwick is not normalized"));
+        }
+    }
+    // An escaped 0x00 takes two bytes, so this bounds the stored length.
+    let stored = v.rdata_escaped.len() - v.rdata_escaped.iter().filter(|&&b| b == 0).count();
+    let address_ok = match v.rrtype {
+        known::A => stored == 4,
+        known::AAAA => stored == 16,
+        _ => true,
+    };
+    if !address_ok {
+        return Err(bad("A/AAAA rdata is not a normalized address"));
+    }
+    if v.time_last < v.time_first {
+        return Err(bad("time_last is before time_first"));
+    }
+    if stored > MAX_RDATA_LEN {
+        return Err(bad("rdata is too long"));
+    }
+    Ok(())
+}
+
+/// "name TYPE rdata" of a sort item's key part, for error messages.
+fn describe_key(key: &[u8]) -> String {
+    match sortkey::view_key(key) {
+        Some((name, rrtype, rdata)) => format!(
+            "{} {} {}",
+            name::from_reversed_key(name),
+            rrtype::to_string(rrtype),
+            record::decode_rdata(rrtype, &rdata)
+        ),
+        None => record::escape_text(key),
+    }
 }
 
 /// Splits a sort item `key 0x00 id(be32)`.

@@ -271,41 +271,35 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         w.add_input(i);
     }
     // Two key-ordered streams, the base archive's and the new inputs',
-    // interleaved by key; the writer aggregates equal keys.
-    let mut new_entries = sorter.finish()?.map(|item| {
-        item.map_err(anyhow::Error::from)
-            .and_then(|b| Ok(sortkey::decode(&b)?))
-    });
+    // interleaved by key as sort items (whose byte order is key order);
+    // the writer aggregates equal keys. New entries are never decoded.
+    let mut new_items = sorter.finish()?;
     let mut old_entries = match &base {
         Some(b) => Some(b.query(&Query::All, &Filter::default())?),
         None => None,
     };
-    let mut next_old = || -> Result<Option<Entry>> {
+    let mut old_item = Vec::new();
+    let mut next_old = |buf: &mut Vec<u8>| -> Result<bool> {
         match old_entries.as_mut().and_then(Iterator::next) {
-            Some(e) => Ok(Some(e?)),
-            None => Ok(None),
+            Some(e) => {
+                buf.clear();
+                sortkey::encode_into(buf, &e?);
+                Ok(true)
+            }
+            None => Ok(false),
         }
     };
-    let mut a = new_entries.next().transpose()?;
-    let mut b = next_old()?;
-    loop {
-        let take_new = match (&a, &b) {
-            (None, None) => break,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some(x), Some(y)) => x.cmp_key(y) != std::cmp::Ordering::Greater,
-        };
-        let e = if take_new {
-            let e = a.take();
-            a = new_entries.next().transpose()?;
-            e
-        } else {
-            let e = b.take();
-            b = next_old()?;
-            e
-        };
-        let Some(e) = e else { break };
-        w.push(e)?;
+    let mut have_old = next_old(&mut old_item)?;
+    while let Some(item) = new_items.next_ref()? {
+        while have_old && old_item.as_slice() < item {
+            w.push_item(&old_item)?;
+            have_old = next_old(&mut old_item)?;
+        }
+        w.push_item(item)?;
+    }
+    while have_old {
+        w.push_item(&old_item)?;
+        have_old = next_old(&mut old_item)?;
     }
     let bw = w.finish()?;
     out.commit(bw)?;
