@@ -242,3 +242,57 @@ fn base_carries_forward_and_reruns_skip_ingested_inputs() {
     };
     assert_eq!(all(&w), all(&a));
 }
+
+/// COF is parsed on two threads in 1 MiB chunks: bad lines far apart
+/// (in different chunks, some at chunk edges) are still reported in input
+/// order with their own line numbers, every good line is kept, and
+/// `--strict` stops at the first bad line without hanging.
+#[test]
+fn parallel_parsing_keeps_line_numbers_order_and_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    let n = 40_000;
+    let bad: Vec<usize> = vec![3, 9_001, 9_002, 17_777, 25_000, 39_999];
+    let mut s = String::new();
+    for i in 1..=n {
+        if bad.contains(&i) {
+            s.push_str(&format!("{{\"rrname\":\"bad{i}.example\",\"rrtype\":\"A\",\"rdata\":\"no\",\"time_first\":1,\"time_last\":2}}\n"));
+        } else {
+            s.push_str(&format!(
+                "{{\"rrname\":\"h{i}.example\",\"rrtype\":\"TXT\",\"rdata\":\"\\\"{}\\\"\",\"time_first\":1,\"time_last\":2,\"count\":1}}\n",
+                "x".repeat(i % 40)
+            ));
+        }
+    }
+    // No newline after the last line.
+    s.pop();
+    assert!(s.len() > 3 << 20, "the input must span several chunks");
+    fs::write(&input, s).unwrap();
+    let out = dir.path().join("a.pdns");
+    let o = build(&out, &[&input]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let reported: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| l.split("big.jsonl:").nth(1))
+        .filter_map(|l| l.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(reported, bad, "{stderr}");
+    assert!(stderr.contains(&format!("{n} lines")), "{stderr}");
+    let a = Archive::open(&out).unwrap();
+    assert_eq!(a.record_count() as usize, n - bad.len());
+
+    let out2 = dir.path().join("b.pdns");
+    let started = Instant::now();
+    let o = bin()
+        .args(["build", "--strict", "-o"])
+        .arg(&out2)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("big.jsonl:3:"), "{stderr}");
+    assert!(!stderr.contains("big.jsonl:9001:"), "{stderr}");
+    assert!(!out2.exists());
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

@@ -1,31 +1,87 @@
 //! A bounded-memory external sort of byte strings.
 //!
-//! Items are buffered until `budget` bytes, sorted, and spilled as a
-//! zstd-compressed run to an anonymous temporary file; `finish` merges the
-//! runs with a heap. Memory stays near the budget whatever the input size.
+//! Items are buffered until half the budget, then sorted and spilled as
+//! a zstd-compressed run to an anonymous temporary file on a background
+//! thread while the next half fills; `finish` merges the runs and the
+//! last buffer (sorted in memory, never spilled) with a heap. Memory
+//! stays near the budget whatever the input size.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::thread::JoinHandle;
 
 use crate::error::{Error, Result};
 
 /// Sorts byte strings (lexicographically) within a memory budget.
 pub struct ExternalSorter {
+    /// The buffer being filled.
+    buf: Buffer,
+    /// Bytes one buffer may hold: half the budget, since one buffer can
+    /// be spilling while the next fills.
+    budget: usize,
+    runs: Vec<File>,
+    /// The run being written on a background thread, if any.
+    spilling: Option<JoinHandle<Result<File>>>,
+    tmp_dir: PathBuf,
+    dedup: bool,
+}
+
+/// Items waiting to be sorted.
+#[derive(Default)]
+struct Buffer {
     /// Items back to back in fixed-size chunks; `idx` holds (chunk,
     /// start, length) of each. One arena instead of a `Vec` per item saves
     /// an allocation per push, and chunks instead of one growing `Vec`
     /// mean no doubling copy ever holds twice the budget.
-    /// instead of a `Vec` per item saves an allocation per push.
     arena: Arena,
     /// Each item's first eight bytes (big-endian, zero-padded) and slot:
     /// most comparisons are decided by the integer without touching the
     /// arena.
     idx: Vec<(u64, Slot)>,
-    budget: usize,
-    runs: Vec<File>,
-    tmp_dir: PathBuf,
-    dedup: bool,
+}
+
+impl Buffer {
+    fn bytes(&self) -> usize {
+        self.arena.len + self.idx.len() * ITEM_OVERHEAD
+    }
+
+    /// Sorts the index (and drops duplicates when asked).
+    fn sort(&mut self, dedup: bool) {
+        let arena = &self.arena;
+        let get = |s: &Slot| arena.get(*s);
+        self.idx
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
+        if dedup {
+            self.idx
+                .dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
+        }
+    }
+
+    /// Sorts and writes the buffer as a compressed run; returns the file,
+    /// rewound.
+    fn write_run(mut self, tmp_dir: &PathBuf, dedup: bool) -> Result<File> {
+        self.sort(dedup);
+        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+        let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
+        let mut enc =
+            zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), 1).map_err(ctx)?;
+        let mut len = Vec::with_capacity(10);
+        for (_, slot) in &self.idx {
+            let item = self.arena.get(*slot);
+            len.clear();
+            crate::format::put_varint(&mut len, item.len() as u64);
+            enc.write_all(&len).map_err(ctx)?;
+            enc.write_all(item).map_err(ctx)?;
+        }
+        let mut file = enc
+            .finish()
+            .map_err(ctx)?
+            .into_inner()
+            .map_err(|e| ctx(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(ctx)?;
+        Ok(file)
+    }
 }
 
 /// Where an item is in the [`Arena`]: chunk, start, length.
@@ -91,10 +147,10 @@ impl ExternalSorter {
     /// `dedup`, equal items come out once.
     pub fn new(budget: usize, tmp_dir: PathBuf, dedup: bool) -> ExternalSorter {
         ExternalSorter {
-            arena: Arena::default(),
-            idx: Vec::new(),
-            budget: budget.max(1 << 16),
+            buf: Buffer::default(),
+            budget: (budget / 2).max(1 << 16),
             runs: Vec::new(),
+            spilling: None,
             tmp_dir,
             dedup,
         }
@@ -106,51 +162,41 @@ impl ExternalSorter {
     ///
     /// I/O errors while spilling a run.
     pub fn push(&mut self, item: &[u8]) -> Result<()> {
-        let slot = self.arena.push(item)?;
-        self.idx.push((prefix(item), slot));
-        if self.arena.len + self.idx.len() * ITEM_OVERHEAD >= self.budget {
+        let slot = self.buf.arena.push(item)?;
+        self.buf.idx.push((prefix(item), slot));
+        if self.buf.bytes() >= self.budget {
             self.spill()?;
         }
         Ok(())
     }
 
-    /// Sorts the index (and drops duplicates when asked).
-    fn sort_buffer(&mut self) {
-        let arena = &self.arena;
-        let get = |s: &Slot| arena.get(*s);
-        self.idx
-            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
-        if self.dedup {
-            self.idx
-                .dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
-        }
-    }
-
+    /// Hands the full buffer to a background thread that sorts and writes
+    /// it, after waiting for the previous one: at most two buffers exist.
     fn spill(&mut self) -> Result<()> {
-        if self.idx.is_empty() {
+        if self.buf.idx.is_empty() {
             return Ok(());
         }
-        self.sort_buffer();
-        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
-        let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
-        let mut enc = zstd::Encoder::new(BufWriter::new(file), 1).map_err(ctx)?;
-        let mut len = Vec::with_capacity(10);
-        for (_, slot) in &self.idx {
-            let item = self.arena.get(*slot);
-            len.clear();
-            crate::format::put_varint(&mut len, item.len() as u64);
-            enc.write_all(&len).map_err(ctx)?;
-            enc.write_all(item).map_err(ctx)?;
+        self.wait_for_spill()?;
+        let buf = std::mem::take(&mut self.buf);
+        let (tmp_dir, dedup) = (self.tmp_dir.clone(), self.dedup);
+        let handle = std::thread::Builder::new()
+            .name("pdnsfile-sort".into())
+            .spawn(move || buf.write_run(&tmp_dir, dedup))
+            .map_err(|e| Error::io("starting a sort thread", e))?;
+        self.spilling = Some(handle);
+        Ok(())
+    }
+
+    fn wait_for_spill(&mut self) -> Result<()> {
+        if let Some(h) = self.spilling.take() {
+            let file = h.join().map_err(|_| {
+                Error::io(
+                    "writing a sort run",
+                    io::Error::other("the thread panicked"),
+                )
+            })??;
+            self.runs.push(file);
         }
-        self.idx = Vec::new();
-        self.arena = Arena::default();
-        let mut file = enc
-            .finish()
-            .map_err(ctx)?
-            .into_inner()
-            .map_err(|e| ctx(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(ctx)?;
-        self.runs.push(file);
         Ok(())
     }
 
@@ -160,40 +206,40 @@ impl ExternalSorter {
     ///
     /// I/O errors spilling or reading runs.
     pub fn finish(mut self) -> Result<SortedIter> {
-        if self.runs.is_empty() {
-            self.sort_buffer();
-            return Ok(SortedIter {
-                inner: Inner::Memory {
-                    arena: std::mem::take(&mut self.arena),
-                    idx: std::mem::take(&mut self.idx).into_iter(),
-                    cur: (0, 0, 0),
-                },
-                last: None,
-                dedup: self.dedup,
-            });
-        }
-        self.spill()?;
-        let mut readers = Vec::with_capacity(self.runs.len());
+        self.wait_for_spill()?;
+        // The last buffer is merged from memory: writing it out only to
+        // read it back would cost a compression and a decompression.
+        let mut last = std::mem::take(&mut self.buf);
+        last.sort(self.dedup);
+        let mut sources = Vec::with_capacity(self.runs.len() + 1);
         for f in self.runs.drain(..) {
             let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
-            let mut r = RunReader {
+            sources.push(Source::Run(RunReader {
                 inner: BufReader::with_capacity(1 << 16, dec),
                 cur: Vec::new(),
-            };
-            if r.advance()? {
-                readers.push(r);
+            }));
+        }
+        sources.push(Source::Memory {
+            buf: last,
+            next: 0,
+            cur: (0, 0, 0),
+        });
+        let mut live = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter_mut().enumerate() {
+            if s.advance()? {
+                live.push(i);
             }
         }
         let mut merge = Merge {
-            heap: (0..readers.len()).collect(),
-            readers,
+            heap: live,
+            sources,
             advance: None,
         };
         for i in (0..merge.heap.len() / 2).rev() {
             merge.sift_down(i);
         }
         Ok(SortedIter {
-            inner: Inner::Runs(merge),
+            merge,
             last: None,
             dedup: self.dedup,
         })
@@ -255,21 +301,57 @@ impl RunReader {
     }
 }
 
-/// A k-way merge of runs: a binary min-heap of reader indices, ordered
-/// by the readers' current items (ties by index, so output is
-/// deterministic). Items stay in the readers' buffers: nothing is
-/// allocated per item.
+/// A sorted stream of items: a spilled run, or the last buffer, sorted
+/// in memory.
+enum Source {
+    Run(RunReader),
+    Memory {
+        buf: Buffer,
+        /// Index of the next item in `buf.idx`.
+        next: usize,
+        cur: Slot,
+    },
+}
+
+impl Source {
+    /// Moves to the next item; false at the end.
+    fn advance(&mut self) -> Result<bool> {
+        match self {
+            Source::Run(r) => r.advance(),
+            Source::Memory { buf, next, cur } => match buf.idx.get(*next) {
+                Some(&(_, s)) => {
+                    *cur = s;
+                    *next += 1;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        }
+    }
+
+    fn current(&self) -> &[u8] {
+        match self {
+            Source::Run(r) => &r.cur,
+            Source::Memory { buf, cur, .. } => buf.arena.get(*cur),
+        }
+    }
+}
+
+/// A k-way merge: a binary min-heap of source indices, ordered by the
+/// sources' current items (ties by index, so output is deterministic).
+/// Items stay where their source holds them: nothing is allocated per
+/// item.
 struct Merge {
-    readers: Vec<RunReader>,
+    sources: Vec<Source>,
     heap: Vec<usize>,
-    /// The reader whose item was handed out last, to advance before the
+    /// The source whose item was handed out last, to advance before the
     /// next one.
     advance: Option<usize>,
 }
 
 impl Merge {
     fn less(&self, a: usize, b: usize) -> bool {
-        let item = |i: usize| self.readers.get(i).map(|r| r.cur.as_slice());
+        let item = |i: usize| self.sources.get(i).map(Source::current);
         match item(a).cmp(&item(b)) {
             std::cmp::Ordering::Less => true,
             std::cmp::Ordering::Equal => a < b,
@@ -300,11 +382,11 @@ impl Merge {
         }
     }
 
-    /// Moves to the next item; false when every run is exhausted.
+    /// Moves to the next item; false when every source is exhausted.
     fn step(&mut self) -> Result<bool> {
         if let Some(i) = self.advance.take() {
-            let more = match self.readers.get_mut(i) {
-                Some(r) => r.advance()?,
+            let more = match self.sources.get_mut(i) {
+                Some(s) => s.advance()?,
                 None => false,
             };
             if !more {
@@ -321,50 +403,21 @@ impl Merge {
 
     fn current(&self) -> &[u8] {
         self.advance
-            .and_then(|i| self.readers.get(i))
-            .map(|r| r.cur.as_slice())
+            .and_then(|i| self.sources.get(i))
+            .map(Source::current)
             .unwrap_or_default()
     }
 }
 
-enum Inner {
-    Memory {
-        arena: Arena,
-        idx: std::vec::IntoIter<(u64, Slot)>,
-        cur: Slot,
-    },
-    Runs(Merge),
-}
-
 /// The sorted output of an [`ExternalSorter`].
 pub struct SortedIter {
-    inner: Inner,
+    merge: Merge,
     /// The previous item, when deduplicating.
     last: Option<Vec<u8>>,
     dedup: bool,
 }
 
 impl SortedIter {
-    fn step(&mut self) -> Result<bool> {
-        match &mut self.inner {
-            Inner::Memory { idx, cur, .. } => match idx.next() {
-                Some((_, s)) => {
-                    *cur = s;
-                    Ok(true)
-                }
-                None => Ok(false),
-            },
-            Inner::Runs(m) => m.step(),
-        }
-    }
-
-    fn current(&self) -> &[u8] {
-        match &self.inner {
-            Inner::Memory { arena, cur, .. } => arena.get(*cur),
-            Inner::Runs(m) => m.current(),
-        }
-    }
-
     /// The next item, borrowed until the next call: the way to read the
     /// output without an allocation per item.
     ///
@@ -373,7 +426,7 @@ impl SortedIter {
     /// I/O errors reading runs, and corrupt runs.
     pub fn next_ref(&mut self) -> Result<Option<&[u8]>> {
         loop {
-            if !self.step()? {
+            if !self.merge.step()? {
                 return Ok(None);
             }
             if !self.dedup {
@@ -381,17 +434,17 @@ impl SortedIter {
             }
             let had = self.last.is_some();
             let mut last = self.last.take().unwrap_or_default();
-            let dup = had && last.as_slice() == self.current();
+            let dup = had && last.as_slice() == self.merge.current();
             if !dup {
                 last.clear();
-                last.extend_from_slice(self.current());
+                last.extend_from_slice(self.merge.current());
             }
             self.last = Some(last);
             if !dup {
                 break;
             }
         }
-        Ok(Some(self.current()))
+        Ok(Some(self.merge.current()))
     }
 }
 

@@ -176,6 +176,23 @@ impl Format {
         }
     }
 
+    /// Whether each line of the format is parsed on its own, with no
+    /// state carried from earlier lines, so that a file may be parsed by
+    /// several [`crate::Parser`] clones at once. Not so for Zeek TSV
+    /// (headers), DNSDB SAF (stream framing), CIRCL (swaps learned from
+    /// earlier lines), nor for document formats.
+    pub fn lines_are_independent(self) -> bool {
+        matches!(
+            self,
+            Format::Cof
+                | Format::MnemonicCof
+                | Format::PassivednsJson
+                | Format::ZeekJson
+                | Format::Suricata
+                | Format::Passivedns
+        )
+    }
+
     /// Whether the format is read line by line or as whole documents.
     pub fn framing(self) -> Framing {
         match self {

@@ -144,6 +144,14 @@ impl Parser {
         &self.skipped
     }
 
+    /// Adds the skip counts of `other` (a clone that parsed part of the
+    /// same input) to this parser's.
+    pub fn absorb_skipped(&mut self, other: &Parser) {
+        for (why, n) in &other.skipped {
+            *self.skipped.entry(why).or_default() += n;
+        }
+    }
+
     /// Parses one line, appending its entries to `out`. The line may end
     /// with `\n` or `\r\n`; an empty line is ignored. For a document
     /// format the line is a whole document.

@@ -1183,3 +1183,42 @@ fn suricata() {
     );
     assert_eq!(p.skipped, skips(&[("request", 1)]));
 }
+
+/// Formats declared `lines_are_independent` really are: every bundled
+/// file of such a format parses to the same entries, errors and skip
+/// counts whether one parser reads all its lines or each line gets a
+/// fresh parser (as `pdns-build` does when it parses on several threads).
+#[test]
+fn independent_line_formats_need_no_earlier_lines() {
+    use pdns_providers::{Framing, Parser};
+    let mut checked = 0;
+    for dir in ["samples", "exports"] {
+        for f in std::fs::read_dir(common::data_path(dir)).unwrap() {
+            let path = f.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let Some(format) = detect(&bytes) else {
+                continue;
+            };
+            if format.framing() != Framing::Lines || !format.lines_are_independent() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let mut one = Parser::new(format);
+            let mut fresh_total = std::collections::BTreeMap::new();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for line in text.lines() {
+                let ra = one.parse_line(line, &mut a).map_err(|e| e.to_string());
+                let mut fresh = Parser::new(format);
+                let rb = fresh.parse_line(line, &mut b).map_err(|e| e.to_string());
+                assert_eq!(ra, rb, "{}: {line}", path.display());
+                for (why, n) in fresh.skipped() {
+                    *fresh_total.entry(*why).or_insert(0u64) += n;
+                }
+            }
+            assert_eq!(a, b, "{}", path.display());
+            assert_eq!(one.skipped(), &fresh_total, "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} files of independent formats");
+}

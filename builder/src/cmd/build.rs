@@ -576,74 +576,174 @@ fn sort_batches(
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
 ) -> Result<()> {
     for batch in rx {
-        report.lines += batch.lines;
-        for (line, e) in &batch.errors {
-            bad(*line, e, report)?;
-        }
-        let mut start = 0;
-        for &end in &batch.ends {
-            sorter.push(batch.items.get(start..end).unwrap_or_default())?;
-            report.entries_in += 1;
-            start = end;
-        }
+        sort_batch(batch, sorter, report, bad)?;
     }
     Ok(())
 }
 
-/// Reads and parses a line-framed input on a second thread while this
-/// one sorts what it parsed: parsing and sorting each take about half
-/// the reading phase, so the two cores overlap them. Returns the parser
-/// (for its end-of-input checks) and the number of lines.
+/// Reports one batch's bad lines and pushes its items into the sort.
+fn sort_batch(
+    batch: Batch,
+    sorter: &mut ExternalSorter,
+    report: &mut BuildReport,
+    bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
+) -> Result<()> {
+    report.lines += batch.lines;
+    for (line, e) in &batch.errors {
+        bad(*line, e, report)?;
+    }
+    let mut start = 0;
+    for &end in &batch.ends {
+        sorter.push(batch.items.get(start..end).unwrap_or_default())?;
+        report.entries_in += 1;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Bytes of input per chunk handed to a parsing thread (whole lines).
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Lines of an input, handed from the reading thread to a parsing one.
+struct Chunk {
+    /// Position in the input, to put parsed batches back in order.
+    seq: u64,
+    /// The number of the chunk's first line.
+    first_line: u64,
+    /// Whole lines, each ending with `\n` (the input's last line may
+    /// not).
+    data: Vec<u8>,
+}
+
+/// Reads a line-framed input and parses it on other threads while this
+/// one sorts what they parsed. A format whose lines are independent
+/// (`Format::lines_are_independent`) is parsed by two threads, each
+/// with its own clone of the parser; any other by one, in order, so that
+/// per-stream state (headers, framing) holds. Batches are taken back in
+/// input order, so bad lines are reported in order and `--strict` stops
+/// at the first. Returns the parser (with every clone's skip counts) for
+/// its end-of-input checks, and the number of lines.
 fn read_lines(
     mut r: Box<dyn BufRead + Send>,
-    mut parser: Parser,
+    parser: Parser,
     shown: &str,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
 ) -> Result<(Parser, u64)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
-    let produce = move || -> (Parser, u64, io::Result<()>) {
-        let mut lineno = 0u64;
-        let mut buf = Vec::with_capacity(4096);
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut batch = Batch::new();
-        loop {
-            buf.clear();
-            match r.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => return (parser, lineno, Err(e)),
+    let workers = if parser.format().lines_are_independent() {
+        2
+    } else {
+        1
+    };
+    let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Chunk>(workers * 2);
+    // Shared by the parsing threads; dropped with the last of them, which
+    // stops the reading thread if they stop early.
+    let chunk_rx = std::sync::Arc::new(std::sync::Mutex::new(chunk_rx));
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<(u64, Batch)>(workers * 2);
+    let read = move || -> io::Result<u64> {
+        let mut line = 1u64;
+        for seq in 0.. {
+            let mut data = Vec::with_capacity(CHUNK_BYTES + 4096);
+            (&mut r).take(CHUNK_BYTES as u64).read_to_end(&mut data)?;
+            if data.is_empty() {
+                return Ok(line - 1);
             }
-            lineno += 1;
-            batch.lines += 1;
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
-                batch.errors.push((lineno, e));
+            if data.last() != Some(&b'\n') {
+                r.read_until(b'\n', &mut data)?;
             }
-            for e in entries.drain(..) {
-                batch.push(&e);
+            let first_line = line;
+            line += memchr::memchr_iter(b'\n', &data).count() as u64;
+            if data.last() != Some(&b'\n') {
+                line += 1;
             }
-            if batch.is_full() {
-                let full = std::mem::replace(&mut batch, Batch::new());
-                if tx.send(full).is_err() {
-                    // The sorting side stopped (a --strict failure).
-                    return (parser, lineno, Ok(()));
-                }
+            if chunk_tx
+                .send(Chunk {
+                    seq,
+                    first_line,
+                    data,
+                })
+                .is_err()
+            {
+                // The sorting side stopped (a --strict failure).
+                break;
             }
         }
-        let _ = tx.send(batch);
-        (parser, lineno, Ok(()))
+        Ok(line - 1)
+    };
+    type Chunks = std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Chunk>>>;
+    let parse = |mut parser: Parser,
+                 chunk_rx: Chunks,
+                 batch_tx: std::sync::mpsc::SyncSender<(u64, Batch)>| {
+        move || -> Parser {
+            let mut entries: Vec<Entry> = Vec::new();
+            loop {
+                let next = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some(chunk) = next else { break };
+                let mut batch = Batch::new();
+                let body = chunk.data.strip_suffix(b"\n").unwrap_or(&chunk.data);
+                for (lineno, line) in (chunk.first_line..).zip(body.split(|&b| b == b'\n')) {
+                    batch.lines += 1;
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
+                        batch.errors.push((lineno, e));
+                    }
+                    for e in entries.drain(..) {
+                        batch.push(&e);
+                    }
+                }
+                if batch_tx.send((chunk.seq, batch)).is_err() {
+                    break;
+                }
+            }
+            parser
+        }
     };
     std::thread::scope(|s| -> Result<(Parser, u64)> {
-        let producer = s.spawn(produce);
-        let consumed = sort_batches(rx, sorter, report, bad);
-        let (parser, lineno, read) = producer
+        let reader = s.spawn(read);
+        let mut parsers = Vec::new();
+        for _ in 1..workers {
+            parsers.push(s.spawn(parse(
+                parser.clone(),
+                std::sync::Arc::clone(&chunk_rx),
+                batch_tx.clone(),
+            )));
+        }
+        // The last sender goes to a thread: the channel closes when every
+        // parsing thread is done.
+        parsers.push(s.spawn(parse(parser, chunk_rx, batch_tx)));
+        // Batches come back in any order; they are sorted in input order.
+        let mut waiting = BTreeMap::new();
+        let mut next = 0u64;
+        let consumed = (|| -> Result<()> {
+            for (seq, batch) in batch_rx.iter() {
+                waiting.insert(seq, batch);
+                while let Some(batch) = waiting.remove(&next) {
+                    next += 1;
+                    sort_batch(batch, sorter, report, bad)?;
+                }
+            }
+            Ok(())
+        })();
+        // On a --strict failure the channels close and the threads stop.
+        drop(batch_rx);
+        let joined: Vec<_> = parsers.into_iter().map(|h| h.join()).collect();
+        let lines = reader
             .join()
-            .map_err(|_| anyhow::anyhow!("{shown}: the parsing thread panicked"))?;
+            .map_err(|_| anyhow::anyhow!("{shown}: the reading thread panicked"))?;
+        let mut done = Vec::new();
+        for j in joined {
+            done.push(j.map_err(|_| anyhow::anyhow!("{shown}: a parsing thread panicked"))?);
+        }
         consumed?;
-        read.with_context(|| format!("{shown}: read error"))?;
-        Ok((parser, lineno))
+        let lines = lines.with_context(|| format!("{shown}: read error"))?;
+        let mut done = done.into_iter();
+        let mut first = done
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{shown}: no parsing thread"))?;
+        for p in done {
+            first.absorb_skipped(&p);
+        }
+        Ok((first, lines))
     })
 }
