@@ -190,16 +190,23 @@ pub fn compare_rdata(rrtype: u16, a: &str, b: &str) -> Ordering {
 /// the presentation text for every other type (and for an A or AAAA value
 /// that is not an address, which only a hand-made entry can hold).
 pub fn encode_rdata(rrtype: u16, rdata: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rdata.len());
+    encode_rdata_into(rrtype, rdata, &mut out);
+    out
+}
+
+/// [`encode_rdata`], appended to `out`.
+pub fn encode_rdata_into(rrtype: u16, rdata: &str, out: &mut Vec<u8>) {
     match rrtype {
         known::A => match rdata.parse::<Ipv4Addr>() {
-            Ok(a) => a.octets().to_vec(),
-            Err(_) => rdata.as_bytes().to_vec(),
+            Ok(a) => out.extend_from_slice(&a.octets()),
+            Err(_) => out.extend_from_slice(rdata.as_bytes()),
         },
         known::AAAA => match rdata.parse::<Ipv6Addr>() {
-            Ok(a) => a.octets().to_vec(),
-            Err(_) => rdata.as_bytes().to_vec(),
+            Ok(a) => out.extend_from_slice(&a.octets()),
+            Err(_) => out.extend_from_slice(rdata.as_bytes()),
         },
-        _ => rdata.as_bytes().to_vec(),
+        _ => out.extend_from_slice(rdata.as_bytes()),
     }
 }
 
@@ -305,47 +312,46 @@ pub fn may_have_rdata_names(rrtype: u16) -> bool {
 /// The types whose rdata holds domain names, and where: returns the names
 /// in a normalized rdata (the targets indexed by the rdata-name index).
 pub fn rdata_names(rrtype: u16, rdata: &str) -> Vec<&str> {
+    let mut v = Vec::new();
+    for_each_rdata_name(rrtype, rdata, |n| v.push(n));
+    v
+}
+
+/// [`rdata_names`] without a `Vec`: calls `f` with each name, in order.
+pub fn for_each_rdata_name<'a>(rrtype: u16, rdata: &'a str, mut f: impl FnMut(&'a str)) {
     // Generic (RFC 3597) data holds no presentation names.
-    if rdata.starts_with("\\#") {
-        return Vec::new();
+    if !may_have_rdata_names(rrtype) || rdata.starts_with("\\#") {
+        return;
     }
-    let fields: Vec<&str> = rdata.split(' ').collect();
-    let pick = |i: usize| fields.get(i).copied().into_iter().collect::<Vec<_>>();
-    match rrtype {
+    let field = |i: usize| rdata.split(' ').nth(i);
+    let single = !rdata.contains(' ');
+    let (a, b) = match rrtype {
         // CNAME, NS, PTR, DNAME, MB, MD, MF, MG, MR
         known::CNAME | known::NS | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9 => {
-            if fields.len() == 1 {
-                pick(0)
-            } else {
-                Vec::new()
-            }
+            (single.then_some(rdata), None)
         }
         // A lone field is the target, as lossy sources log it.
-        known::MX | 18 | 21 | 36 | known::SRV | known::SVCB | known::HTTPS if fields.len() == 1 => {
-            pick(0)
+        known::MX | 18 | 21 | 36 | known::SRV | known::SVCB | known::HTTPS if single => {
+            (Some(rdata), None)
         }
         // MX, AFSDB, RT, KX: preference then name
-        known::MX | 18 | 21 | 36 => pick(1),
-        known::SRV => pick(3),
-        known::SOA => {
-            let mut v = pick(0);
-            v.extend(pick(1));
-            v
-        }
-        known::SVCB | known::HTTPS => pick(1),
-        _ => Vec::new(),
-    }
-    .into_iter()
+        known::MX | 18 | 21 | 36 => (field(1), None),
+        known::SRV => (field(3), None),
+        known::SOA => (field(0), field(1)),
+        known::SVCB | known::HTTPS => (field(1), None),
+        _ => (None, None),
+    };
     // "." as an SVCB/HTTPS target means "the owner itself" (RFC 9460),
     // and the root is never a useful pivot.
-    .filter(|n| !n.is_empty() && *n != "." && !n.starts_with('"'))
-    .fold(Vec::new(), |mut v, n| {
-        // An SOA whose MNAME is its RNAME names it once.
-        if !v.contains(&n) {
-            v.push(n);
-        }
-        v
-    })
+    let useful = |n: &&str| !n.is_empty() && *n != "." && !n.starts_with('"');
+    let a = a.filter(useful);
+    if let Some(a) = a {
+        f(a);
+    }
+    // An SOA whose MNAME is its RNAME names it once.
+    if let Some(b) = b.filter(useful).filter(|b| Some(*b) != a) {
+        f(b);
+    }
 }
 
 /// Normalizes rdata given in presentation form to the canonical form of its

@@ -64,8 +64,10 @@ impl Buffer {
         self.sort(dedup);
         let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
         let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-        let mut enc =
-            zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), 1).map_err(ctx)?;
+        let enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), 1).map_err(ctx)?;
+        // Items are small: batching them before the encoder saves a call
+        // into zstd's buffer per item.
+        let mut enc = BufWriter::with_capacity(1 << 16, enc);
         let mut len = Vec::with_capacity(10);
         for (_, slot) in &self.idx {
             let item = self.arena.get(*slot);
@@ -75,6 +77,8 @@ impl Buffer {
             enc.write_all(item).map_err(ctx)?;
         }
         let mut file = enc
+            .into_inner()
+            .map_err(|e| ctx(e.into_error()))?
             .finish()
             .map_err(ctx)?
             .into_inner()

@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 use crate::format::{put_len_bytes, put_varint, Reader};
 use crate::name;
-use crate::record::{decode_rdata, encode_rdata, Entry};
+use crate::record::{decode_rdata, Entry};
 
 /// Encodes an entry; see the module docs.
 pub fn encode(e: &Entry) -> Vec<u8> {
@@ -43,13 +43,20 @@ pub fn encode_into(out: &mut Vec<u8>, e: &Entry) {
 
 /// Appends only the key part of an entry's encoding.
 pub fn encode_key_into(out: &mut Vec<u8>, rrname: &str, rrtype: u16, rdata: &str) {
-    out.extend_from_slice(&name::reversed_key(rrname));
+    name::reversed_key_into(rrname, out);
     out.push(0);
     out.extend_from_slice(&rrtype.to_be_bytes());
-    for &b in &encode_rdata(rrtype, rdata) {
-        out.push(b);
-        if b == 0 {
-            out.push(0xff);
+    let start = out.len();
+    crate::record::encode_rdata_into(rrtype, rdata, out);
+    // Stored rdata rarely holds 0x00 (only addresses can); escape it in
+    // place when it does.
+    if out.get(start..).is_some_and(|r| r.contains(&0)) {
+        let raw = out.split_off(start);
+        for b in raw {
+            out.push(b);
+            if b == 0 {
+                out.push(0xff);
+            }
         }
     }
     out.extend_from_slice(&[0, 0]);
@@ -284,7 +291,7 @@ mod tests {
             assert_eq!(v.rrtype, e.rrtype);
             let mut rdata = Vec::new();
             unescape_rdata(v.rdata_escaped, &mut rdata);
-            assert_eq!(rdata, encode_rdata(e.rrtype, &e.rdata));
+            assert_eq!(rdata, crate::record::encode_rdata(e.rrtype, &e.rdata));
             assert_eq!(
                 (v.time_first, v.time_last, v.count),
                 (e.time_first, e.time_last, e.count)

@@ -475,7 +475,10 @@ pub struct Writer<W: Write> {
     /// Blocks sent to the back end and not yet written.
     in_flight: usize,
     // Sources.
-    last_sources: Option<(Vec<u8>, u32)>,
+    /// Source sets by their encoding in sort items: shuffled inputs
+    /// alternate between a few sets, and decoding labels per entry cost
+    /// more than the rest of the entry.
+    sets_by_encoding: HashMap<Vec<u8>, u32>,
     source_ids: HashMap<String, u16>,
     source_labels: Vec<String>,
     set_ids: HashMap<Vec<u16>, u32>,
@@ -534,7 +537,7 @@ impl<W: Write> Writer<W> {
             name_batch_ends: Vec::new(),
             name_batch_first: 0,
             name_zstd,
-            last_sources: None,
+            sets_by_encoding: HashMap::new(),
             out,
             block: BlockBuilder::default(),
             block_index: Spool::new(&tmp)?,
@@ -669,27 +672,28 @@ impl<W: Write> Writer<W> {
     }
 
     fn source_set(&mut self, sources: &[u8]) -> Result<u32> {
-        // Runs of entries from one input share their sources.
-        if let Some((last, set)) = &self.last_sources {
-            if last.as_slice() == sources {
-                let set = *set;
-                for &id in self
-                    .sets
-                    .get(set as usize)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    *self.by_source.entry(id).or_default() += 1;
-                }
-                return Ok(set);
+        let set = match self.sets_by_encoding.get(sources) {
+            Some(&set) => set,
+            None => {
+                let labels: Vec<String> = sortkey::sources(sources)?
+                    .into_iter()
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect();
+                let set = self.source_set_slow(&labels)?;
+                // Bounded by the distinct source sets, themselves bounded
+                // (too many is an error in source_set_slow).
+                self.sets_by_encoding.insert(sources.to_vec(), set);
+                set
             }
+        };
+        for &id in self
+            .sets
+            .get(set as usize)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            *self.by_source.entry(id).or_default() += 1;
         }
-        let labels: Vec<String> = sortkey::sources(sources)?
-            .into_iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .collect();
-        let set = self.source_set_slow(&labels)?;
-        self.last_sources = Some((sources.to_vec(), set));
         Ok(set)
     }
 
@@ -713,9 +717,6 @@ impl<W: Write> Writer<W> {
         }
         ids.sort_unstable();
         ids.dedup();
-        for &id in &ids {
-            *self.by_source.entry(id).or_default() += 1;
-        }
         if let Some(&set) = self.set_ids.get(&ids) {
             return Ok(set);
         }
@@ -791,14 +792,18 @@ impl<W: Write> Writer<W> {
         } else if record::may_have_rdata_names(e.rrtype) {
             // Stored rdata of every other type is its presentation text.
             if let Ok(text) = std::str::from_utf8(rdata) {
-                for target in record::rdata_names(e.rrtype, text) {
-                    let k = &mut self.posting_key;
+                let (k, sorter) = (&mut self.posting_key, &mut self.rdata_names);
+                let mut pushed = Ok(());
+                record::for_each_rdata_name(e.rrtype, text, |target| {
                     k.clear();
                     name::reversed_key_into(target, k);
                     k.push(0);
                     k.extend_from_slice(&rid.to_be_bytes());
-                    self.rdata_names.push(k)?;
-                }
+                    if pushed.is_ok() {
+                        pushed = sorter.push(k);
+                    }
+                });
+                pushed?;
             }
         }
 
