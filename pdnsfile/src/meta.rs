@@ -186,9 +186,10 @@ mod tests {
             naive.entry(l / HISTOGRAM_BUCKET).or_default()[1] += 1;
         }
         let h = b.finish();
-        let mut plain = HistogramBuilder::default();
-        plain.days = naive;
-        plain.base = None;
+        let plain = HistogramBuilder {
+            days: naive,
+            ..HistogramBuilder::default()
+        };
         assert_eq!(h, plain.finish());
     }
 }
