@@ -35,10 +35,10 @@ struct Buffer {
     /// an allocation per push, and chunks instead of one growing `Vec`
     /// mean no doubling copy ever holds twice the budget.
     arena: Arena,
-    /// Each item's first eight bytes (big-endian, zero-padded) and slot:
+    /// Each item's first sixteen bytes (big-endian, zero-padded) and slot:
     /// most comparisons are decided by the integer without touching the
     /// arena.
-    idx: Vec<(u64, Slot)>,
+    idx: Vec<(Prefix, Slot)>,
 }
 
 impl Buffer {
@@ -133,18 +133,26 @@ impl Arena {
 
 /// Per-item overhead counted against the budget (its index entry), so
 /// many tiny items cannot exceed it.
-const ITEM_OVERHEAD: usize = std::mem::size_of::<(u64, Slot)>();
+const ITEM_OVERHEAD: usize = std::mem::size_of::<(Prefix, Slot)>();
 
-/// An item's first eight bytes as a big-endian integer, zero-padded, so
+/// An item's first sixteen bytes, zero-padded, so
 /// comparing prefixes compares items unless the prefixes are equal.
-fn prefix(item: &[u8]) -> u64 {
-    let mut p = [0u8; 8];
-    let n = item.len().min(8);
+fn prefix(item: &[u8]) -> Prefix {
+    let mut p = [0u8; 16];
+    let n = item.len().min(16);
     if let (Some(dst), Some(src)) = (p.get_mut(..n), item.get(..n)) {
         dst.copy_from_slice(src);
     }
-    u64::from_be_bytes(p)
+    Prefix(
+        u64::from_be_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]),
+        u64::from_be_bytes([p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]]),
+    )
 }
+
+/// An item's first sixteen bytes as two big-endian integers (two, not a
+/// `u128`, to keep the index entry at 8-byte alignment).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+struct Prefix(u64, u64);
 
 impl ExternalSorter {
     /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
@@ -478,6 +486,26 @@ mod tests {
         }
         expect.sort();
         expect.dedup();
+        let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn items_that_share_their_prefix_sort_by_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = ExternalSorter::new(1 << 17, dir.path().to_path_buf(), false);
+        let mut expect = Vec::new();
+        for i in 0..20_000u32 {
+            // 0 to 23 bytes of a shared prefix, then a varying tail.
+            let mut v = b"com.example.www.shared."
+                .get(..(i % 24) as usize)
+                .unwrap()
+                .to_vec();
+            v.extend_from_slice(&(i.wrapping_mul(2_654_435_761) % 1_000).to_be_bytes());
+            expect.push(v.clone());
+            s.push(&v).unwrap();
+        }
+        expect.sort();
         let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
         assert_eq!(got, expect);
     }
