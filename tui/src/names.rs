@@ -69,6 +69,26 @@ pub fn to_unicode(name: &str) -> Option<String> {
     Some(out)
 }
 
+/// Rdata with each name in it (see [`pdnsfile::record::rdata_names`])
+/// that holds A-labels shown as U-labels; `None` when no name changes.
+pub fn rdata_to_unicode(rrtype: u16, rdata: &str) -> Option<String> {
+    let targets = pdnsfile::record::rdata_names(rrtype, rdata);
+    let mut changed = false;
+    let fields: Vec<String> = rdata
+        .split(' ')
+        .map(
+            |f| match targets.contains(&f).then(|| to_unicode(f)).flatten() {
+                Some(u) => {
+                    changed = true;
+                    u
+                }
+                None => f.to_string(),
+            },
+        )
+        .collect();
+    changed.then(|| fields.join(" "))
+}
+
 /// Unicode format characters (category Cf) that matter on a terminal:
 /// bidirectional marks, embeddings, overrides and isolates, zero-width
 /// characters and the byte order mark.
@@ -104,6 +124,16 @@ mod tests {
             Some("www.bücher.example")
         );
         assert_eq!(to_unicode("www.example.com"), None);
+        assert_eq!(
+            rdata_to_unicode(15, "10 xn--bcher-kva.example").as_deref(),
+            Some("10 bücher.example")
+        );
+        assert_eq!(
+            rdata_to_unicode(6, "xn--bcher-kva.example xn--bcher-kva.example 1 2 3 4 5").as_deref(),
+            Some("bücher.example bücher.example 1 2 3 4 5")
+        );
+        assert_eq!(rdata_to_unicode(16, "\"xn--bcher-kva.example\""), None);
+        assert_eq!(rdata_to_unicode(5, "www.example.com"), None);
         assert_eq!(to_unicode("xn--zz.example"), None);
     }
 }

@@ -56,7 +56,9 @@ pub fn write_entries(out: &mut dyn Write, entries: &[Entry], format: Format) -> 
 pub struct Options {
     /// The format.
     pub format: Format,
-    /// Show U-labels beside A-labels (text and CSV).
+    /// Show U-labels beside A-labels, for owner names and names in
+    /// rdata: in parentheses in text, as extra columns in CSV, as extra
+    /// fields in JSON, in the comment in dig.
     pub unicode: bool,
     /// Show each row's pivot path.
     pub pivot: bool,
@@ -161,7 +163,7 @@ impl<'w> Printer<'w> {
                     writeln!(
                         self.out,
                         "{}",
-                        json_line(r, query.filter(|_| self.opts.tagged))
+                        json_line_with(r, query.filter(|_| self.opts.tagged), self.opts.unicode)
                     )?;
                 }
                 Ok(())
@@ -169,7 +171,16 @@ impl<'w> Printer<'w> {
             Format::Csv => self.csv(rows, query),
             Format::Dig => {
                 for r in rows {
-                    writeln!(self.out, "{}", dig_line(r))?;
+                    let mut line = dig_line(r);
+                    if self.opts.unicode {
+                        if let Some(u) = names::to_unicode(&r.entry.rrname) {
+                            let _ = write!(line, " unicode={u}");
+                        }
+                        if let Some(u) = names::rdata_to_unicode(r.entry.rrtype, &r.entry.rdata) {
+                            let _ = write!(line, " rdata_unicode={}", u.replace(' ', "\\032"));
+                        }
+                    }
+                    writeln!(self.out, "{line}")?;
                 }
                 Ok(())
             }
@@ -187,7 +198,13 @@ impl<'w> Printer<'w> {
                         let _ = write!(name, " ({u})");
                     }
                 }
-                (name, rrtype::to_string(e.rrtype), escape_text_str(&e.rdata))
+                let mut rdata = escape_text_str(&e.rdata);
+                if self.opts.unicode {
+                    if let Some(u) = names::rdata_to_unicode(e.rrtype, &e.rdata) {
+                        let _ = write!(rdata, " ({u})");
+                    }
+                }
+                (name, rrtype::to_string(e.rrtype), rdata)
             })
             .collect();
         let w = &mut self.widths;
@@ -195,7 +212,7 @@ impl<'w> Printer<'w> {
         for (n, t, d) in &shown {
             w.name = w.name.max(fit(n.chars().count()));
             w.rtype = w.rtype.max(fit(t.len()));
-            w.rdata = w.rdata.max(fit(d.len()));
+            w.rdata = w.rdata.max(fit(d.chars().count()));
         }
         let (wn, wt, wd) = (w.name, w.rtype, w.rdata);
         for (r, (n, t, d)) in rows.iter().zip(&shown) {
@@ -233,15 +250,11 @@ impl<'w> Printer<'w> {
             if o.unicode {
                 h.push("rrname_unicode");
             }
-            h.extend([
-                "rrtype",
-                "rdata",
-                "time_first",
-                "time_last",
-                "count",
-                "sources",
-                "bailiwick",
-            ]);
+            h.extend(["rrtype", "rdata"]);
+            if o.unicode {
+                h.push("rdata_unicode");
+            }
+            h.extend(["time_first", "time_last", "count", "sources", "bailiwick"]);
             if o.pivot {
                 h.push("pivot_path");
             }
@@ -259,6 +272,9 @@ impl<'w> Printer<'w> {
             }
             rec.push(rrtype::to_string(e.rrtype));
             rec.push(escape_text_str(&e.rdata));
+            if o.unicode {
+                rec.push(names::rdata_to_unicode(e.rrtype, &e.rdata).unwrap_or_default());
+            }
             rec.push(rfc3339(e.time_first));
             rec.push(rfc3339(e.time_last));
             rec.push(e.count.map(|c| c.to_string()).unwrap_or_default());
@@ -375,8 +391,23 @@ impl<'w> Printer<'w> {
 /// An entry as COF JSON, with `pivot_path` when pivoting and `query` in
 /// batch mode, in plain ASCII.
 pub fn json_line(r: &Row, query: Option<&str>) -> String {
+    json_line_with(r, query, false)
+}
+
+/// [`json_line`], with `rrname_unicode` and `rdata_unicode` fields (as
+/// ASCII `\uXXXX` escapes) when `unicode` is set and the names hold
+/// A-labels.
+pub fn json_line_with(r: &Row, query: Option<&str>, unicode: bool) -> String {
     let mut line = cof::to_line(&r.entry);
     let mut extra = String::new();
+    if unicode {
+        if let Some(u) = names::to_unicode(&r.entry.rrname) {
+            let _ = write!(extra, ",\"rrname_unicode\":{}", serde_json::Value::from(u));
+        }
+        if let Some(u) = names::rdata_to_unicode(r.entry.rrtype, &r.entry.rdata) {
+            let _ = write!(extra, ",\"rdata_unicode\":{}", serde_json::Value::from(u));
+        }
+    }
     if let Some(p) = &r.pivot_path {
         let _ = write!(
             extra,

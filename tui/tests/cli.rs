@@ -440,8 +440,8 @@ fn csv_has_a_header_and_quotes() {
     let o = query(&f, &["--format", "csv", "--unicode", "bücher.example"]);
     assert_eq!(
         o.stdout,
-        "rrname,rrname_unicode,rrtype,rdata,time_first,time_last,count,sources,bailiwick\n\
-         xn--bcher-kva.example,bücher.example,A,198.51.100.7,2023-11-15T22:13:20Z,2023-11-16T22:13:20Z,2,dnsdb,\n"
+        "rrname,rrname_unicode,rrtype,rdata,rdata_unicode,time_first,time_last,count,sources,bailiwick\n\
+         xn--bcher-kva.example,bücher.example,A,198.51.100.7,,2023-11-15T22:13:20Z,2023-11-16T22:13:20Z,2,dnsdb,\n"
     );
     let o = query(&f, &["--unicode", "*.example", "-t", "A"]);
     assert!(
@@ -450,6 +450,83 @@ fn csv_has_a_header_and_quotes() {
         "{}",
         o.stdout
     );
+}
+
+/// `--unicode` shows U-labels for names in rdata too, in every format,
+/// and only where a name holds A-labels.
+#[test]
+fn unicode_covers_names_in_rdata_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("u.pdns");
+    write(
+        &archive,
+        vec![
+            entry(
+                "shop.example",
+                "CNAME",
+                "xn--bcher-kva.example",
+                (0, 1),
+                Some(1),
+                &["dnsdb"],
+            ),
+            entry(
+                "xn--bcher-kva.example",
+                "MX",
+                "10 xn--mller-kva.example",
+                (0, 1),
+                Some(1),
+                &["dnsdb"],
+            ),
+            entry(
+                "plain.example",
+                "TXT",
+                "\"xn--bcher-kva.example\"",
+                (0, 1),
+                Some(1),
+                &["dnsdb"],
+            ),
+        ],
+    );
+    let f = Fixture { dir, archive };
+    let o = query(&f, &["--unicode", "*.example"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for shown in [
+        "CNAME  xn--bcher-kva.example (bücher.example) ",
+        "xn--bcher-kva.example (bücher.example)  MX     10 xn--mller-kva.example (10 müller.example)  2023",
+    ] {
+        assert!(o.stdout.contains(shown), "{shown}\n{}", o.stdout);
+    }
+    // A name inside TXT is text, not a name.
+    assert!(!o.stdout.contains("(\"bücher"), "{}", o.stdout);
+
+    let o = query(&f, &["--unicode", "--format", "json", "shop.example"]);
+    assert_eq!(
+        o.stdout.trim_end(),
+        "{\"rrname\":\"shop.example\",\"rrtype\":\"CNAME\",\"rdata\":\"xn--bcher-kva.example\",\"time_first\":1700000000,\"time_last\":1700086400,\"count\":1,\"sources\":[\"dnsdb\"],\"rdata_unicode\":\"b\\u00fccher.example\"}"
+    );
+    let o = query(
+        &f,
+        &["--unicode", "--format", "csv", "xn--bcher-kva.example"],
+    );
+    assert!(
+        o.stdout
+            .contains(",bücher.example,MX,10 xn--mller-kva.example,10 müller.example,"),
+        "{}",
+        o.stdout
+    );
+    let o = query(
+        &f,
+        &["--unicode", "--format", "dig", "xn--bcher-kva.example"],
+    );
+    assert!(
+        o.stdout
+            .contains(" unicode=bücher.example rdata_unicode=10\\032müller.example"),
+        "{}",
+        o.stdout
+    );
+    // Without the flag, none of it.
+    let o = query(&f, &["--format", "json", "shop.example"]);
+    assert!(!o.stdout.contains("unicode"), "{}", o.stdout);
 }
 
 #[test]

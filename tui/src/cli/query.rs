@@ -94,7 +94,8 @@ pub struct QueryArgs {
     /// Print counts, time span, types and sources instead of the results.
     #[arg(long, conflicts_with_all = ["sort", "limit"])]
     pub summarize: bool,
-    /// Show U-labels beside A-labels (text and CSV output).
+    /// Show U-labels beside A-labels, for owner names and names in rdata
+    /// (every format).
     #[arg(long)]
     pub unicode: bool,
     /// name, *.suffix, prefix.*, ~name, /regex/, IP, CIDR, rdata:NAME,
