@@ -244,6 +244,36 @@ pub fn sources(raw: &[u8]) -> Result<Vec<&[u8]>> {
     Ok(out)
 }
 
+/// The union of two encoded source lists (see [`sources`]), encoded;
+/// `None` when they are equal (the common case, checked first).
+///
+/// # Errors
+///
+/// [`Error::Corrupt`] when either is not such an encoding.
+pub fn union_sources(a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>> {
+    if a == b {
+        return Ok(None);
+    }
+    let mut labels = sources(a)?;
+    labels.extend(sources(b)?);
+    labels.sort_unstable();
+    labels.dedup();
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    encode_sources(&mut out, &labels);
+    Ok(Some(out))
+}
+
+/// The bailiwick two merged entries keep, as [`Entry::merge`] chooses it:
+/// a known one over an unknown one, else the smaller (so the choice does
+/// not depend on merge order).
+pub fn merged_bailiwick<'a>(a: Option<&'a [u8]>, b: Option<&'a [u8]>) -> Option<&'a [u8]> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
 /// Appends sources (sorted, unique labels) in the encoding of an item.
 pub fn encode_sources(out: &mut Vec<u8>, labels: &[&[u8]]) {
     put_varint(out, labels.len() as u64);

@@ -400,23 +400,19 @@ impl Pending {
         self.time_first = self.time_first.min(v.time_first);
         self.time_last = self.time_last.max(v.time_last);
         self.count = record::merge_count(self.count, v.count);
-        if self.sources != v.sources {
-            let mut labels = sortkey::sources(&self.sources)?;
-            labels.extend(sortkey::sources(v.sources)?);
-            labels.sort_unstable();
-            labels.dedup();
-            let mut union = Vec::with_capacity(self.sources.len() + v.sources.len());
-            sortkey::encode_sources(&mut union, &labels);
+        if let Some(union) = sortkey::union_sources(&self.sources, v.sources)? {
             self.sources = union;
         }
-        match (&mut self.bailiwick, v.bailiwick) {
-            (None, Some(z)) => self.bailiwick = Some(z.to_vec()),
-            // Keep the choice independent of merge order.
-            (Some(b), Some(z)) if z < b.as_slice() => {
-                b.clear();
-                b.extend_from_slice(z);
-            }
-            _ => {}
+        let keep_new = match (&self.bailiwick, v.bailiwick) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            // The smaller wins (sortkey::merged_bailiwick).
+            (Some(b), Some(z)) => z < b.as_slice(),
+        };
+        if keep_new {
+            let b = self.bailiwick.get_or_insert_with(Vec::new);
+            b.clear();
+            b.extend_from_slice(v.bailiwick.unwrap_or_default());
         }
         Ok(())
     }
