@@ -43,6 +43,15 @@ fn build(out: &Path, inputs: &[&Path]) -> std::process::Output {
         .unwrap()
 }
 
+fn build_strict(out: &Path, input: &Path) -> std::process::Output {
+    bin()
+        .args(["build", "--strict", "-o"])
+        .arg(out)
+        .arg(input)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn builds_and_reports_bad_lines_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,12 +86,7 @@ fn builds_and_reports_bad_lines_with_file_and_line() {
 
     // --strict fails the run and publishes nothing.
     let out2 = dir.path().join("b.pdns");
-    let o = bin()
-        .args(["build", "--strict", "-o"])
-        .arg(&out2)
-        .arg(&input)
-        .output()
-        .unwrap();
+    let o = build_strict(&out2, &input);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("in.jsonl:2:"));
     assert!(!out2.exists());
@@ -283,14 +287,9 @@ fn parallel_parsing_keeps_line_numbers_order_and_strict() {
 
     let out2 = dir.path().join("b.pdns");
     let started = Instant::now();
-    let o = bin()
-        .args(["build", "--strict", "-o"])
-        .arg(&out2)
-        .arg(&input)
-        .output()
-        .unwrap();
+    let o = build_strict(&out2, &input);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_ne!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("big.jsonl:3:"), "{stderr}");
     assert!(!stderr.contains("big.jsonl:9001:"), "{stderr}");
     assert!(!out2.exists());
