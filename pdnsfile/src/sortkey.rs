@@ -64,13 +64,20 @@ pub fn encode_key_into(out: &mut Vec<u8>, rrname: &str, rrtype: u16, rdata: &str
 
 /// The length of the key part of an encoding (to compare keys only).
 pub fn key_len(b: &[u8]) -> Option<usize> {
-    let name_end = b.iter().position(|&x| x == 0)?;
+    let name_end = memchr::memchr(0, b)?;
+    key_end(b, name_end)
+}
+
+/// [`key_len`] once the end of the name is known: finds the `0x00 0x00`
+/// after the type, skipping `0x00 0xff` escapes (memchr, since this runs
+/// for every item a build writes).
+fn key_end(b: &[u8], name_end: usize) -> Option<usize> {
     let mut i = name_end + 3;
     loop {
-        match (b.get(i)?, b.get(i + 1)?) {
-            (0, 0) => return Some(i + 2),
-            (0, _) => i += 2,
-            _ => i += 1,
+        i += memchr::memchr(0, b.get(i..)?)?;
+        match b.get(i + 1)? {
+            0 => return Some(i + 2),
+            _ => i += 2,
         }
     }
 }
@@ -168,8 +175,8 @@ pub struct ItemView<'a> {
 /// [`Error::Corrupt`] when the bytes are not such an encoding.
 pub fn view(b: &[u8]) -> Result<ItemView<'_>> {
     let bad = || Error::corrupt("sort key", "malformed encoding");
-    let key_end = key_len(b).ok_or_else(bad)?;
-    let name_end = b.iter().position(|&x| x == 0).ok_or_else(bad)?;
+    let name_end = memchr::memchr(0, b).ok_or_else(bad)?;
+    let key_end = key_end(b, name_end).ok_or_else(bad)?;
     let t = b.get(name_end + 1..name_end + 3).ok_or_else(bad)?;
     let rrtype = u16::from_be_bytes([t[0], t[1]]);
     let mut r = Reader::new(b.get(key_end..).ok_or_else(bad)?, "sort key");
@@ -216,7 +223,7 @@ pub fn view_key(key: &[u8]) -> Option<(&[u8], u16, Vec<u8>)> {
 
 /// Appends the stored rdata of an item's escaped rdata to `out`.
 pub fn unescape_rdata(escaped: &[u8], out: &mut Vec<u8>) {
-    if !escaped.contains(&0) {
+    if memchr::memchr(0, escaped).is_none() {
         out.extend_from_slice(escaped);
         return;
     }
