@@ -35,7 +35,7 @@ struct Buffer {
     /// an allocation per push, and chunks instead of one growing `Vec`
     /// mean no doubling copy ever holds twice the budget.
     arena: Arena,
-    /// Each item's first sixteen bytes (big-endian, zero-padded) and slot:
+    /// Each item's first 24 bytes (big-endian, zero-padded) and slot:
     /// most comparisons are decided by the integer without touching the
     /// arena.
     idx: Vec<(Prefix, Slot)>,
@@ -158,24 +158,27 @@ impl Arena {
 /// many tiny items cannot exceed it.
 const ITEM_OVERHEAD: usize = std::mem::size_of::<(Prefix, Slot)>();
 
-/// An item's first sixteen bytes, zero-padded, so
+/// An item's first 24 bytes, zero-padded, so
 /// comparing prefixes compares items unless the prefixes are equal.
 fn prefix(item: &[u8]) -> Prefix {
-    let mut p = [0u8; 16];
-    let n = item.len().min(16);
+    let mut p = [0u8; 24];
+    let n = item.len().min(24);
     if let (Some(dst), Some(src)) = (p.get_mut(..n), item.get(..n)) {
         dst.copy_from_slice(src);
     }
-    Prefix(
-        u64::from_be_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]),
-        u64::from_be_bytes([p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]]),
-    )
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        if let Some(src) = p.get(i..i + 8) {
+            w.copy_from_slice(src);
+        }
+        u64::from_be_bytes(w)
+    };
+    Prefix(word(0), word(8), word(16))
 }
 
-/// An item's first sixteen bytes as two big-endian integers (two, not a
-/// `u128`, to keep the index entry at 8-byte alignment).
+/// An item's first 24 bytes as three big-endian integers.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-struct Prefix(u64, u64);
+struct Prefix(u64, u64, u64);
 
 impl ExternalSorter {
     /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
