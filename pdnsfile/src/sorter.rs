@@ -523,9 +523,9 @@ mod tests {
         let mut s = ExternalSorter::new(1 << 17, dir.path().to_path_buf(), false);
         let mut expect = Vec::new();
         for i in 0..20_000u32 {
-            // 0 to 23 bytes of a shared prefix, then a varying tail.
-            let mut v = b"com.example.www.shared."
-                .get(..(i % 24) as usize)
+            // 0 to 31 bytes of a shared prefix, then a varying tail.
+            let mut v = b"com.example.www.shared.prefix.x"
+                .get(..(i % 32) as usize)
                 .unwrap()
                 .to_vec();
             v.extend_from_slice(&(i.wrapping_mul(2_654_435_761) % 1_000).to_be_bytes());
