@@ -622,19 +622,9 @@ impl<W: Write> Writer<W> {
             let mut fwd = std::mem::take(&mut self.name_key);
             fwd.clear();
             name::forward_into(v.name, &mut fwd);
-            let checked = check_item(&v, Some(&fwd));
-            if checked.is_ok() && self.pending.full {
-                if self.pending.key.as_slice() > v.key {
-                    self.name_key = fwd;
-                    return Err(self.out_of_order(&v));
-                }
-                self.write_pending()?;
-            }
-            if checked.is_ok() {
-                self.pending.set(&v, Some(&fwd));
-            }
+            let started = self.start_with_new_name(&v, &fwd);
             self.name_key = fwd;
-            return checked;
+            return started;
         }
         check_item(&v, None)?;
         match self.pending.key.as_slice().cmp(v.key) {
@@ -646,6 +636,20 @@ impl<W: Write> Writer<W> {
                 Ok(())
             }
         }
+    }
+
+    /// [`Writer::push_item`] for an item whose owner name (`forward`)
+    /// differs from the waiting entry's.
+    fn start_with_new_name(&mut self, v: &sortkey::ItemView<'_>, forward: &[u8]) -> Result<()> {
+        check_item(v, Some(forward))?;
+        if self.pending.full {
+            if self.pending.key.as_slice() > v.key {
+                return Err(self.out_of_order(v));
+            }
+            self.write_pending()?;
+        }
+        self.pending.set(v, Some(forward));
+        Ok(())
     }
 
     fn out_of_order(&self, got: &sortkey::ItemView<'_>) -> Error {
