@@ -196,17 +196,39 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     let progress = progress_bar(args, &files);
     for path in &files {
         let shown = record::escape_text_str(&path.display().to_string());
-        let fingerprint = if path.as_os_str() == "-" {
-            None
-        } else {
-            match fingerprint(path) {
-                Ok(f) => Some(f),
+        // A file no recorded input can match (no same path and size) is
+        // hashed while it is read: the hash is only needed afterwards, to
+        // record it. Otherwise the hash decides first whether to read it.
+        let stdin = path.as_os_str() == "-";
+        let hash_first = !stdin && {
+            let size = std::fs::metadata(path).map(|m| m.len()).ok();
+            let shown_path = path.display().to_string();
+            size.is_none()
+                || ingested
+                    .iter()
+                    .any(|i| i.path == shown_path && Some(i.size) == size)
+        };
+        let mut fingerprint = None;
+        let mut concurrent = None;
+        if hash_first {
+            match self::fingerprint(path, None) {
+                Ok(f) => fingerprint = Some(f),
                 Err(e) => {
                     input_failed(args, &mut report, shown, e, "unreadable")?;
                     continue;
                 }
             }
-        };
+        } else if !stdin {
+            match File::open(path) {
+                Ok(f) => concurrent = Some(f),
+                Err(e) => {
+                    let e =
+                        anyhow::Error::from(e).context(format!("{}: cannot open", path.display()));
+                    input_failed(args, &mut report, shown, e, "unreadable")?;
+                    continue;
+                }
+            }
+        }
         if let Some(f) = &fingerprint {
             if ingested.contains(f) {
                 args.log.info(
@@ -220,7 +242,30 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         }
         report.files += 1;
         let (lines0, entries0, bad0) = (report.lines, report.entries_in, report.bad_total());
-        let read = read_one(path, &shown, args, &mut sorter, &mut report);
+        let read = match concurrent {
+            None => read_one(path, &shown, args, &mut sorter, &mut report),
+            Some(file) => std::thread::scope(|sc| -> Result<Result<Option<&str>>> {
+                let hashing = sc.spawn(|| self::fingerprint(path, Some(file)));
+                let read = read_one(path, &shown, args, &mut sorter, &mut report);
+                let hashed = hashing
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("{shown}: the hashing thread panicked"))
+                    .and_then(|h| h);
+                match (&read, hashed) {
+                    (Ok(_), Ok(f)) => fingerprint = Some(f),
+                    // Its entries are in the sort but it could not be
+                    // recorded as ingested: a rerun would count it twice,
+                    // so the whole run stops instead.
+                    (Ok(_), Err(e)) => {
+                        return Err(e.context(format!(
+                            "{shown}: read but not hashed; stopping so that a rerun does not count it twice"
+                        )))
+                    }
+                    (Err(_), _) => {}
+                }
+                Ok(read)
+            })?,
+        };
         if let (Some(bar), Some(f)) = (&progress, &fingerprint) {
             bar.inc(f.size);
         }
@@ -368,8 +413,11 @@ fn progress_bar(args: &BuildArgs, files: &[PathBuf]) -> Option<indicatif::Progre
 
 /// The identity of an input file for idempotent reruns: its path, size
 /// and BLAKE3 hash of its bytes as stored (compressed or not).
-fn fingerprint(path: &Path) -> Result<InputFile> {
-    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+fn fingerprint(path: &Path, opened: Option<File>) -> Result<InputFile> {
+    let mut f = match opened {
+        Some(f) => f,
+        None => File::open(path).with_context(|| format!("{}: cannot open", path.display()))?,
+    };
     let mut h = blake3::Hasher::new();
     let size =
         io::copy(&mut f, &mut h).with_context(|| format!("{}: cannot read", path.display()))?;
