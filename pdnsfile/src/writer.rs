@@ -1003,7 +1003,10 @@ impl<W: Write> Writer<W> {
             ExternalSorter::new(0, tmp.clone(), false),
         );
         let (fwd, post) = std::thread::scope(|s| -> Result<(Spool, Postings)> {
-            let fwd = s.spawn(|| build_forward_names(fwd_sorter, &tmp));
+            let fwd = std::thread::Builder::new()
+                .name("pdnsfile-names".into())
+                .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp))
+                .map_err(|e| Error::io("starting the name index thread", e))?;
             let post = build_postings(ip_sorter, rn_sorter, &tmp);
             let fwd = fwd.join().map_err(|_| {
                 Error::io(

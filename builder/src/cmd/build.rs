@@ -245,7 +245,9 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         let read = match concurrent {
             None => read_one(path, &shown, args, &mut sorter, &mut report),
             Some(file) => std::thread::scope(|sc| -> Result<Result<Option<&str>>> {
-                let hashing = sc.spawn(|| self::fingerprint(path, Some(file)));
+                let hashing = std::thread::Builder::new()
+                    .name("pdns-hash".into())
+                    .spawn_scoped(sc, || self::fingerprint(path, Some(file)))?;
                 let read = read_one(path, &shown, args, &mut sorter, &mut report);
                 let hashed = hashing
                     .join()
@@ -561,7 +563,9 @@ fn read_capture(
     };
     let no_bad_lines = |_: u64, _: &pdns_providers::ParseError, _: &mut BuildReport| Ok(());
     let (decoder, read) = std::thread::scope(|s| -> Result<_> {
-        let producer = s.spawn(produce);
+        let producer = std::thread::Builder::new()
+            .name("pdns-decode".into())
+            .spawn_scoped(s, produce)?;
         let sorted = sort_batches(rx, sorter, report, &no_bad_lines);
         let done = producer
             .join()
@@ -748,18 +752,25 @@ fn read_lines(
         }
     };
     std::thread::scope(|s| -> Result<(Parser, u64)> {
-        let reader = s.spawn(read);
+        let named = |n: &str| std::thread::Builder::new().name(n.into());
+        // Parsers before the reader: if a thread cannot start, the closures
+        // not yet started drop their channel ends and the started threads
+        // see the channels close, so nothing waits forever.
         let mut parsers = Vec::new();
         for _ in 1..workers {
-            parsers.push(s.spawn(parse(
-                parser.clone(),
-                std::sync::Arc::clone(&chunk_rx),
-                batch_tx.clone(),
-            )));
+            parsers.push(named("pdns-parse").spawn_scoped(
+                s,
+                parse(
+                    parser.clone(),
+                    std::sync::Arc::clone(&chunk_rx),
+                    batch_tx.clone(),
+                ),
+            )?);
         }
         // The last sender goes to a thread: the channel closes when every
         // parsing thread is done.
-        parsers.push(s.spawn(parse(parser, chunk_rx, batch_tx)));
+        parsers.push(named("pdns-parse").spawn_scoped(s, parse(parser, chunk_rx, batch_tx))?);
+        let reader = named("pdns-read").spawn_scoped(s, read)?;
         // Batches come back in any order; they are sorted in input order.
         let mut waiting = BTreeMap::new();
         let mut next = 0u64;
