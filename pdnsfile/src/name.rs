@@ -165,14 +165,28 @@ where
 /// skipped. `None` for anything else.
 fn plain_name(body: &str) -> Option<String> {
     let b = body.as_bytes();
-    let ok = !b.is_empty()
-        && b.len() <= MAX_NAME_LEN
-        && b.first() != Some(&b'.')
-        && b.last() != Some(&b'.')
-        && !body.contains("..")
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
-    ok.then(|| body.to_ascii_lowercase())
+    if b.is_empty() || b.len() > MAX_NAME_LEN || b.first() == Some(&b'.') || b.last() == Some(&b'.')
+    {
+        return None;
+    }
+    // One pass that checks and lower-cases: this runs for every name of
+    // every input line.
+    let mut out = Vec::with_capacity(b.len());
+    let mut prev_dot = false;
+    for &c in b {
+        if c == b'.' {
+            if prev_dot {
+                return None;
+            }
+            prev_dot = true;
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            prev_dot = false;
+        } else {
+            return None;
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    String::from_utf8(out).ok()
 }
 
 fn strip_trailing_dot(s: &str) -> &str {

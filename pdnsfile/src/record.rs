@@ -387,7 +387,7 @@ pub fn normalize_rdata(rrtype: u16, rdata: &str) -> Result<String> {
     match rrtype {
         known::A => raw
             .parse::<Ipv4Addr>()
-            .map(|a| a.to_string())
+            .map(|a| ipv4_text(a.octets()))
             .map_err(|_| bad("not an IPv4 address")),
         known::AAAA => raw
             .parse::<Ipv6Addr>()
