@@ -77,7 +77,9 @@ fn key_end(b: &[u8], name_end: usize) -> Option<usize> {
         i += memchr::memchr(0, b.get(i..)?)?;
         match b.get(i + 1)? {
             0 => return Some(i + 2),
-            _ => i += 2,
+            0xff => i += 2,
+            // Not an encoding: a 0x00 in rdata is always escaped.
+            _ => return None,
         }
     }
 }
@@ -340,6 +342,15 @@ mod tests {
             assert_eq!(again, v.sources);
             assert_eq!(v.bailiwick, e.bailiwick.as_deref().map(str::as_bytes));
         }
+        // A 0x00 that is neither the terminator nor an escape is refused.
+        let mut bad = encode(&v[6]);
+        let name_end = bad.iter().position(|&b| b == 0).unwrap();
+        let at = name_end + 3 + bad[name_end + 3..].iter().position(|&b| b == b'a').unwrap();
+        assert!(at + 2 < key_len(&bad).unwrap());
+        bad[at] = 0;
+        bad[at + 1] = 1;
+        assert!(view(&bad).is_err());
+        assert!(decode(&bad).is_err());
         // An rdata holding 0x00 (generic data is stored as text, so only
         // a hand-made item has one) round-trips through the escape.
         let mut out = Vec::new();

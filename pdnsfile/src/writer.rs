@@ -610,6 +610,11 @@ impl<W: Write> Writer<W> {
     /// key order); one with the same key as the previous is merged into
     /// it.
     ///
+    /// An item cannot show whether the A (AAAA) rdata it was encoded from
+    /// was an address: four (sixteen) stored bytes are taken as one. Encode
+    /// only entries whose rdata is normalized ([`Entry::new`] and the
+    /// importers make sure of it; [`Writer::add`] checks).
+    ///
     /// # Errors
     ///
     /// As [`Writer::add`], and [`Error::Corrupt`] when `item` is not a

@@ -518,7 +518,14 @@ mod scan {
                 // Integers only (JSON's grammar for the rest is serde's
                 // to judge): an optional minus, then as `integer` reads.
                 b'-' | b'0'..=b'9' => {
-                    self.eat(b'-');
+                    if self.b.get(self.i) == Some(&b'-') {
+                        self.i += 1;
+                        // JSON allows no space between the sign and the
+                        // digits (and `integer` would skip it).
+                        if !matches!(self.b.get(self.i), Some(b'0'..=b'9')) {
+                            return None;
+                        }
+                    }
                     self.integer().map(|_| ())
                 }
                 _ => None,
@@ -851,6 +858,9 @@ mod fast_tests {
             r#"{"rrname":"x.com","rrtype":"A","rdata":"1.2.3.4","time_first":10,"time_last":20,"sources":[" lab\u0007el ",""]}"#,
             r#"{"rrname":"x.com","rrtype":"OPT","rdata":"x","time_first":10,"time_last":20}"#,
             r#"{"rrname":"_WILDCARD_.Example.com","rrtype":"MX","rdata":"10 Mail.Example.com.","time_first":10,"time_last":20,"count":18446744073709551615}"#,
+            // Not JSON: a space between a minus and its digits.
+            r#"{"rrname":"a.example","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2,"x":- 5}"#,
+            r#"{"rrname":"a.example","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2,"x":-5}"#,
         ];
         for line in lines
             .iter()
