@@ -295,3 +295,42 @@ fn parallel_parsing_keeps_line_numbers_order_and_strict() {
     assert!(!out2.exists());
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// A pipe named by a path (`/dev/stdin`, `<(zcat ...)`) is read once,
+/// whole, like `-`: not opened a second time to hash it (which would take
+/// part of its bytes), and not recorded as an ingested input, since its
+/// path names nothing a rerun could find again.
+#[test]
+fn a_pipe_is_read_whole_and_not_recorded() {
+    use std::io::Write as _;
+    if !Path::new("/dev/stdin").exists() {
+        eprintln!("no /dev/stdin here; skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    cof_file(&input, 30_000, 0);
+    let out = dir.path().join("p.pdns");
+    let mut child = bin()
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg("/dev/stdin")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = fs::read(&input).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("30000 lines, 30000 entries, 0 bad lines"),
+        "{stderr}"
+    );
+    let a = Archive::open(&out).unwrap();
+    assert_eq!(a.record_count(), 30_000);
+    assert!(a.meta().unwrap().inputs.is_empty());
+}

@@ -199,9 +199,14 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         // A file no recorded input can match (no same path and size) is
         // hashed while it is read: the hash is only needed afterwards, to
         // record it. Otherwise the hash decides first whether to read it.
-        let stdin = path.as_os_str() == "-";
-        let hash_first = !stdin && {
-            let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        //
+        // A pipe, FIFO or device (`-`, `<(zcat ...)`, /dev/stdin) can be
+        // read once only, and its path names nothing a rerun could find
+        // again: it is read without a fingerprint, as standard input is.
+        let meta = std::fs::metadata(path).ok();
+        let stream = path.as_os_str() == "-" || meta.as_ref().is_some_and(|m| !m.is_file());
+        let hash_first = !stream && {
+            let size = meta.as_ref().map(std::fs::Metadata::len);
             let shown_path = path.display().to_string();
             size.is_none()
                 || ingested
@@ -218,7 +223,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     continue;
                 }
             }
-        } else if !stdin {
+        } else if !stream {
             match File::open(path) {
                 Ok(f) => concurrent = Some(f),
                 Err(e) => {
