@@ -661,6 +661,10 @@ fn sort_batch(
 /// Bytes of input per chunk handed to a parsing thread (whole lines).
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// Lines per chunk at most: a chunk of short bad lines holds one error
+/// per line, and this bounds them.
+const CHUNK_LINES: usize = 8192;
+
 /// Lines of an input, handed from the reading thread to a parsing one.
 struct Chunk {
     /// Position in the input, to put parsed batches back in order.
@@ -698,17 +702,43 @@ fn read_lines(
     // stops the reading thread if they stop early.
     let chunk_rx = std::sync::Arc::new(std::sync::Mutex::new(chunk_rx));
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<(u64, Batch)>(workers * 2);
+    // Chunks between the reader and the sorting side at most: a chunk is
+    // read only with a permit, which the sorting side gives back once the
+    // chunk is sorted. Batches that arrive ahead of their turn wait in
+    // memory, and the permits bound them (a slow chunk cannot let the
+    // others pile up).
+    let permits = workers * 2 + 2;
+    let (permit_tx, permit_rx) = std::sync::mpsc::sync_channel::<()>(permits);
+    for _ in 0..permits {
+        let _ = permit_tx.send(());
+    }
     let read = move || -> io::Result<u64> {
         let mut line = 1u64;
+        let mut data: Vec<u8> = Vec::new();
+        let mut eof = false;
         for seq in 0.. {
-            let mut data = Vec::with_capacity(CHUNK_BYTES + 4096);
-            (&mut r).take(CHUNK_BYTES as u64).read_to_end(&mut data)?;
+            if permit_rx.recv().is_err() {
+                // The sorting side stopped (a --strict failure).
+                break;
+            }
+            if !eof && data.len() < CHUNK_BYTES {
+                let want = CHUNK_BYTES - data.len();
+                let got = (&mut r).take(want as u64).read_to_end(&mut data)?;
+                if got < want {
+                    eof = true;
+                } else if data.last() != Some(&b'\n') && r.read_until(b'\n', &mut data)? == 0 {
+                    eof = true;
+                }
+            }
             if data.is_empty() {
                 return Ok(line - 1);
             }
-            if data.last() != Some(&b'\n') {
-                r.read_until(b'\n', &mut data)?;
-            }
+            // At most CHUNK_LINES lines; the rest starts the next chunk.
+            let cut = memchr::memchr_iter(b'\n', &data)
+                .nth(CHUNK_LINES - 1)
+                .map_or(data.len(), |p| p + 1);
+            let rest = data.split_off(cut);
+            let data = std::mem::replace(&mut data, rest);
             let first_line = line;
             line += memchr::memchr_iter(b'\n', &data).count() as u64;
             if data.last() != Some(&b'\n') {
@@ -785,12 +815,14 @@ fn read_lines(
                 while let Some(batch) = waiting.remove(&next) {
                     next += 1;
                     sort_batch(batch, sorter, report, bad)?;
+                    let _ = permit_tx.send(());
                 }
             }
             Ok(())
         })();
         // On a --strict failure the channels close and the threads stop.
         drop(batch_rx);
+        drop(permit_tx);
         let joined: Vec<_> = parsers.into_iter().map(|h| h.join()).collect();
         let lines = reader
             .join()
