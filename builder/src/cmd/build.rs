@@ -724,11 +724,10 @@ fn read_lines(
             if !eof && data.len() < CHUNK_BYTES {
                 let want = CHUNK_BYTES - data.len();
                 let got = (&mut r).take(want as u64).read_to_end(&mut data)?;
-                if got < want {
-                    eof = true;
-                } else if data.last() != Some(&b'\n') && r.read_until(b'\n', &mut data)? == 0 {
-                    eof = true;
-                }
+                // Short of what was asked means the end; otherwise the
+                // line cut at the limit is completed.
+                eof = got < want
+                    || (data.last() != Some(&b'\n') && r.read_until(b'\n', &mut data)? == 0);
             }
             if data.is_empty() {
                 return Ok(line - 1);
