@@ -403,16 +403,13 @@ impl Pending {
         if let Some(union) = sortkey::union_sources(&self.sources, v.sources)? {
             self.sources = union;
         }
-        let keep_new = match (&self.bailiwick, v.bailiwick) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            // The smaller wins (sortkey::merged_bailiwick).
-            (Some(b), Some(z)) => z < b.as_slice(),
+        // Copied only when the choice changes, which is rare.
+        let changed = match sortkey::merged_bailiwick(self.bailiwick.as_deref(), v.bailiwick) {
+            Some(z) if self.bailiwick.as_deref() != Some(z) => Some(z.to_vec()),
+            _ => None,
         };
-        if keep_new {
-            let b = self.bailiwick.get_or_insert_with(Vec::new);
-            b.clear();
-            b.extend_from_slice(v.bailiwick.unwrap_or_default());
+        if changed.is_some() {
+            self.bailiwick = changed;
         }
         Ok(())
     }
