@@ -46,6 +46,7 @@ pub mod cof;
 pub mod describe;
 mod error;
 mod federated;
+pub mod fstbuild;
 pub mod format;
 pub mod meta;
 mod mmap;

@@ -22,6 +22,7 @@ use crate::meta::{HistogramBuilder, InputFile, Meta};
 use crate::name;
 use crate::record::{self, Entry};
 use crate::rrtype::{self, known};
+use crate::fstbuild::FstBuilder;
 use crate::sorter::ExternalSorter;
 use crate::sortkey;
 
@@ -169,7 +170,7 @@ struct BackEnd {
 impl BackEnd {
     fn start(
         mut zstd: zstd::bulk::Compressor<'static>,
-        mut names: fst::MapBuilder<Spool>,
+        mut names: FstBuilder<Spool>,
     ) -> Result<BackEnd> {
         let (jobs, job_rx) = mpsc::sync_channel::<Job>(JOB_QUEUE);
         let (done_tx, done) = mpsc::channel::<Compressed>();
@@ -202,7 +203,7 @@ impl BackEnd {
                 }
             }
             names
-                .into_inner()
+                .finish()
                 .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))
         };
         let handle = std::thread::Builder::new()
@@ -517,8 +518,7 @@ impl<W: Write> Writer<W> {
         out.write(&format::header_bytes(0, 0))?;
         // BLOCKS, streamed next, starts its CRC here.
         out.section_crc = 0;
-        let names_rev = fst::MapBuilder::new(Spool::new(&tmp)?)
-            .map_err(|e| Error::io("starting the name index", io::Error::other(e)))?;
+        let names_rev = FstBuilder::new(Spool::new(&tmp)?);
         let zerr = |e| Error::io("starting zstd", e);
         let mut block_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
         block_zstd.include_checksum(true).map_err(zerr)?;
@@ -1376,11 +1376,11 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
 /// turned into its id through NAMES_REV.
 fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
     let err = |e| Error::io("forward name index", io::Error::other(e));
-    let mut fwd = fst::SetBuilder::new(Spool::new(tmp)?).map_err(err)?;
+    let mut fwd = FstBuilder::new(Spool::new(tmp)?);
     for item in sorter.finish()? {
-        fwd.insert(item?).map_err(err)?;
+        fwd.insert(&item?, 0).map_err(err)?;
     }
-    fwd.into_inner()
+    fwd.finish()
         .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
 }
 
@@ -1415,7 +1415,7 @@ fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> 
         Ok(())
     })?;
     let err = |e| Error::io("rdata name index", io::Error::other(e));
-    let mut rn = fst::MapBuilder::new(Spool::new(tmp)?).map_err(err)?;
+    let mut rn = FstBuilder::new(Spool::new(tmp)?);
     let mut n_rn = 0u64;
     for_each_group(names, split_id, |key, ids| {
         let ptr = write_posting(&mut postings, ids)?;
@@ -1424,7 +1424,7 @@ fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> 
         Ok(())
     })?;
     let rdata_names = rn
-        .into_inner()
+        .finish()
         .map_err(|e| Error::io("finishing the rdata name index", io::Error::other(e)))?;
     Ok(Postings {
         v4,
