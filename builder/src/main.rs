@@ -51,6 +51,11 @@ enum Command {
         /// Memory budget for sorting (e.g. 512M, 1G).
         #[arg(long, default_value = "1G")]
         memory: String,
+        /// zstd level of record and name blocks, 1 (fastest build) to 19
+        /// (smallest archive); 6 makes archives about 2 % smaller and
+        /// builds about 10 % slower than the default.
+        #[arg(long, default_value_t = cmd::build::DEFAULT_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
+        level: i32,
         /// Fail on the first bad input line instead of skipping it.
         #[arg(long)]
         strict: bool,
@@ -77,6 +82,9 @@ enum Command {
         /// Memory budget for the writer's sorts.
         #[arg(long, default_value = "1G")]
         memory: String,
+        /// zstd level of record and name blocks, as for build.
+        #[arg(long, default_value_t = cmd::build::DEFAULT_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
+        level: i32,
         /// Archives to merge.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
@@ -120,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             query,
             base,
             memory,
+            level,
             strict,
             tmp_dir,
             dns_port,
@@ -133,6 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 query,
                 base,
                 memory: pdns_build::size::parse(&memory)?,
+                level,
                 strict,
                 tmp_dir,
                 dns_ports: dns_port,
@@ -189,9 +199,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge {
             output,
             memory,
+            level,
             inputs,
         } => {
-            let n = cmd::merge::run(&output, &inputs, pdns_build::size::parse(&memory)?)?;
+            let n = cmd::merge::run(&output, &inputs, pdns_build::size::parse(&memory)?, level)?;
             eprintln!(
                 "pdns-build: merged {} archives into {} ({n} entries)",
                 inputs.len(),

@@ -17,7 +17,10 @@ fn report(what: &str, n: usize, bytes: usize, t: Instant) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let text = std::fs::read(&args[1]).expect("a file of sorted keys");
-    let keys: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|k| !k.is_empty()).collect();
+    let keys: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|k| !k.is_empty())
+        .collect();
     let map = args.get(2).map(String::as_str) == Some("map");
     let value = |i: usize| if map { i as u64 } else { 0 };
     for _ in 0..2 {
@@ -35,7 +38,12 @@ fn main() {
                 b.insert(k, value(i)).unwrap();
             }
             let ours = b.finish().unwrap();
-            report(&format!("fstbuild 2^{log2} buckets"), keys.len(), ours.len(), t);
+            report(
+                &format!("fstbuild 2^{log2} buckets"),
+                keys.len(),
+                ours.len(),
+                t,
+            );
         }
     }
 }

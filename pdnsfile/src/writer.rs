@@ -18,11 +18,11 @@ use crate::format::{
     self, put_len_bytes, put_varint, Kind, SectionEntry, FOOTER_LEN, POSTING_INLINE,
     SECTION_REQUIRED,
 };
+use crate::fstbuild::FstBuilder;
 use crate::meta::{HistogramBuilder, InputFile, Meta};
 use crate::name;
 use crate::record::{self, Entry};
 use crate::rrtype::{self, known};
-use crate::fstbuild::FstBuilder;
 use crate::sorter::ExternalSorter;
 use crate::sortkey;
 

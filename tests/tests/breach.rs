@@ -158,6 +158,7 @@ fn build(dir: &Path) -> Federation {
         query: None,
         base: None,
         memory: 64 << 20,
+        level: pdns_build::cmd::build::DEFAULT_LEVEL,
         strict: true,
         tmp_dir: None,
         dns_ports: Vec::new(),

@@ -22,6 +22,7 @@ fn build(out: &Path, inputs: Vec<PathBuf>) {
         query: None,
         base: None,
         memory: 64 << 20,
+        level: pdns_build::cmd::build::DEFAULT_LEVEL,
         strict: false,
         tmp_dir: None,
         dns_ports: Vec::new(),
@@ -108,7 +109,7 @@ fn provider_exports_answer_pivots() {
 
     // The merge holds exactly the federated view.
     let merged = dir.path().join("merged.pdns");
-    let n = pdns_build::cmd::merge::run(&merged, &[dnsdb, circl], 64 << 20).unwrap();
+    let n = pdns_build::cmd::merge::run(&merged, &[dnsdb, circl], 64 << 20, 1).unwrap();
     let m = Archive::open(&merged).unwrap();
     m.verify().unwrap();
     assert_eq!(u64::from(m.record_count()), n);

@@ -12,7 +12,7 @@ use crate::publish::{AtomicFile, OutputLock};
 /// # Errors
 ///
 /// An input that cannot be opened or is corrupt, or an output error.
-pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize) -> Result<u64> {
+pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> Result<u64> {
     let lock = OutputLock::acquire(output)?;
     lock.remove_stale_temporaries(output);
     let mut archives = Vec::with_capacity(inputs.len());
@@ -24,6 +24,7 @@ pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize) -> Result<u64> {
     let out = AtomicFile::create(output)?;
     let opts = WriterOptions {
         memory,
+        zstd_level: level,
         tmp_dir: output
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
