@@ -18,7 +18,7 @@ pub(crate) type Obj = Map<String, Value>;
 
 /// The longest source label kept; a sensor name is short, and a label is
 /// stored once per entry in the sources table.
-const LABEL_MAX: usize = 100;
+pub(crate) const LABEL_MAX: usize = 100;
 
 /// The unit of a numeric time field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -248,6 +248,46 @@ impl Parser {
         }
     }
 
+    /// The parser's settings (for tests of the fast paths).
+    #[cfg(test)]
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// [`Parser::parse_line_bytes`] that appends each entry's sort item
+    /// ([`pdnsfile::sortkey::encode_into`]) to `items`, pushing its end
+    /// offset to `ends`, for a build that sorts items, not entries. COF
+    /// lines in the plainest shape skip the entry altogether (about half
+    /// the parsing time of a build); the items are the same bytes either
+    /// way. `scratch` holds entries between calls (kept to reuse it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Parser::parse_line`].
+    pub fn parse_line_items(
+        &mut self,
+        line: &[u8],
+        items: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        scratch: &mut Vec<Entry>,
+    ) -> Result<(), ParseError> {
+        if self.format == Format::Cof {
+            if let Ok(text) = std::str::from_utf8(line) {
+                if cof::fast_item(&self.settings, text, items) {
+                    ends.push(items.len());
+                    return Ok(());
+                }
+            }
+        }
+        scratch.clear();
+        let parsed = self.parse_line_bytes(line, scratch);
+        for e in scratch.drain(..) {
+            pdnsfile::sortkey::encode_into(items, &e);
+            ends.push(items.len());
+        }
+        parsed
+    }
+
     /// Parses one whole JSON document (an API response or an export
     /// file), appending its entries to `out` and one error per bad record
     /// to `errors`. A line format accepts one record or an array of

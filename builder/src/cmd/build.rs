@@ -772,7 +772,7 @@ fn read_lines(
                  chunk_rx: Chunks,
                  batch_tx: std::sync::mpsc::SyncSender<(u64, Batch)>| {
         move || -> Parser {
-            let mut entries: Vec<Entry> = Vec::new();
+            let mut scratch: Vec<Entry> = Vec::new();
             loop {
                 let next = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(chunk) = next else { break };
@@ -781,11 +781,13 @@ fn read_lines(
                 for (lineno, line) in (chunk.first_line..).zip(body.split(|&b| b == b'\n')) {
                     batch.lines += 1;
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if let Err(e) = parser.parse_line_bytes(line, &mut entries) {
+                    if let Err(e) = parser.parse_line_items(
+                        line,
+                        &mut batch.items,
+                        &mut batch.ends,
+                        &mut scratch,
+                    ) {
                         batch.errors.push((lineno, e));
-                    }
-                    for e in entries.drain(..) {
-                        batch.push(&e);
                     }
                 }
                 if batch_tx.send((chunk.seq, batch)).is_err() {
