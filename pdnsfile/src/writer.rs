@@ -145,6 +145,9 @@ enum Job {
         raw: Vec<u8>,
         entry: [u8; format::BLOCK_ENTRY_LEN],
     },
+    /// A serialized NAME_TABLE block, to compress and append to the
+    /// name table.
+    NameBlock(Vec<u8>),
     /// Reversed name keys back to back (`ends` are their end offsets),
     /// with consecutive ids from `first_id`.
     Names {
@@ -157,26 +160,44 @@ enum Job {
 /// A compressed block and its index entry.
 type Compressed = (Vec<u8>, [u8; format::BLOCK_ENTRY_LEN]);
 
+/// What the back end built besides record blocks: the reversed-name FST,
+/// and the compressed name-table blocks with their offsets.
+struct BackEndOutput {
+    names_rev: Spool,
+    name_table: Spool,
+    name_table_offsets: Vec<u64>,
+}
+
 /// The second thread of a [`Writer`]: compresses record blocks (in order,
-/// handing them back to be written) and builds the reversed-name FST.
-/// Together these were about a third of the writer's time; on a second
-/// core they overlap with encoding the next entries.
+/// handing them back to be written) and name-table blocks, and builds the
+/// reversed-name FST. Together these were about a third of the writer's
+/// time; on a second core they overlap with encoding the next entries.
 struct BackEnd {
     jobs: Option<mpsc::SyncSender<Job>>,
     done: Option<mpsc::Receiver<Compressed>>,
-    handle: Option<std::thread::JoinHandle<Result<Spool>>>,
+    handle: Option<std::thread::JoinHandle<Result<BackEndOutput>>>,
 }
 
 impl BackEnd {
     fn start(
         mut zstd: zstd::bulk::Compressor<'static>,
+        mut name_zstd: zstd::bulk::Compressor<'static>,
         mut names: FstBuilder<Spool>,
+        mut name_table: Spool,
     ) -> Result<BackEnd> {
         let (jobs, job_rx) = mpsc::sync_channel::<Job>(JOB_QUEUE);
         let (done_tx, done) = mpsc::channel::<Compressed>();
-        let run = move || -> Result<Spool> {
+        let run = move || -> Result<BackEndOutput> {
+            let mut name_table_offsets = Vec::new();
             for job in job_rx {
                 match job {
+                    Job::NameBlock(raw) => {
+                        let c = name_zstd
+                            .compress(&raw)
+                            .map_err(|e| Error::io("compressing a name block", e))?;
+                        name_table_offsets.push(name_table.len);
+                        name_table.write(&c)?;
+                    }
                     Job::Block { raw, entry } => {
                         let comp = zstd
                             .compress(&raw)
@@ -202,9 +223,14 @@ impl BackEnd {
                     }
                 }
             }
-            names
+            let names_rev = names
                 .finish()
-                .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))
+                .map_err(|e| Error::io("finishing the name index", io::Error::other(e)))?;
+            Ok(BackEndOutput {
+                names_rev,
+                name_table,
+                name_table_offsets,
+            })
         };
         let handle = std::thread::Builder::new()
             .name("pdnsfile-writer".into())
@@ -246,7 +272,7 @@ impl BackEnd {
         Ok(self.done.as_ref().and_then(|d| d.try_recv().ok()))
     }
 
-    fn join(&mut self) -> Result<Spool> {
+    fn join(&mut self) -> Result<BackEndOutput> {
         let handle = self
             .handle
             .take()
@@ -258,7 +284,7 @@ impl BackEnd {
 
     /// Waits for the thread; returns the blocks not yet written, in
     /// order, and the reversed-name FST.
-    fn finish(mut self) -> Result<(Vec<Compressed>, Spool)> {
+    fn finish(mut self) -> Result<(Vec<Compressed>, BackEndOutput)> {
         // Closing the queue ends the thread's loop once it is drained.
         self.jobs = None;
         let rest: Vec<Compressed> = self
@@ -453,18 +479,15 @@ pub struct Writer<W: Write> {
     name_batch_ends: Vec<u32>,
     name_batch_first: u32,
     names_fwd: ExternalSorter,
-    name_table: Spool,
-    name_table_offsets: Vec<u64>,
     name_block: Vec<u8>,
     name_block_prev: Vec<u8>,
     // Postings.
     ips: ExternalSorter,
     rdata_names: ExternalSorter,
-    // The zstd context is reused: creating one per block costs more than
-    // compressing a small block.
-    name_zstd: zstd::bulk::Compressor<'static>,
-    /// Block compression and the reversed-name FST run on a second
-    /// thread; see [`BackEnd`].
+    /// Block compression (record and name blocks, each with one reused
+    /// zstd context: creating one per block costs more than compressing
+    /// a small block) and the reversed-name FST run on a second thread;
+    /// see [`BackEnd`].
     back: BackEnd,
     /// Blocks sent to the back end and not yet written.
     in_flight: usize,
@@ -524,12 +547,11 @@ impl<W: Write> Writer<W> {
         block_zstd.include_checksum(true).map_err(zerr)?;
         let name_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
         Ok(Writer {
-            back: BackEnd::start(block_zstd, names_rev)?,
+            back: BackEnd::start(block_zstd, name_zstd, names_rev, Spool::new(&tmp)?)?,
             in_flight: 0,
             name_batch: Vec::new(),
             name_batch_ends: Vec::new(),
             name_batch_first: 0,
-            name_zstd,
             sets_by_encoding: HashMap::new(),
             out,
             block: BlockBuilder::default(),
@@ -541,8 +563,6 @@ impl<W: Write> Writer<W> {
             name_count: 0,
             name_records: Spool::new(&tmp)?,
             names_fwd: ExternalSorter::new(share, tmp.clone(), false),
-            name_table: Spool::new(&tmp)?,
-            name_table_offsets: Vec::new(),
             name_block: Vec::new(),
             name_block_prev: Vec::new(),
             ips: ExternalSorter::new(share, tmp.clone(), false),
@@ -876,14 +896,9 @@ impl<W: Write> Writer<W> {
         if self.name_block.is_empty() {
             return Ok(());
         }
-        let c = self
-            .name_zstd
-            .compress(&self.name_block)
-            .map_err(|e| Error::io("compressing a name block", e))?;
-        self.name_table_offsets.push(self.name_table.len);
-        self.name_table.write(&c)?;
-        self.name_block.clear();
-        Ok(())
+        // Compressed on the back end, in order with the other jobs.
+        let raw = std::mem::replace(&mut self.name_block, Vec::with_capacity(4096));
+        self.back.send(Job::NameBlock(raw))
     }
 
     fn send_names(&mut self) -> Result<()> {
@@ -952,7 +967,14 @@ impl<W: Write> Writer<W> {
         self.send_names()?;
         let tmp = self.tmp.clone();
         let back = std::mem::replace(&mut self.back, BackEnd::stopped());
-        let (blocks, names_rev) = back.finish()?;
+        let (
+            blocks,
+            BackEndOutput {
+                names_rev,
+                name_table,
+                name_table_offsets,
+            },
+        ) = back.finish()?;
         for done in blocks {
             self.write_block(done)?;
         }
@@ -974,13 +996,12 @@ impl<W: Write> Writer<W> {
         let mut nt = Vec::new();
         nt.extend_from_slice(&self.opts.names_per_block.to_le_bytes());
         nt.extend_from_slice(&self.name_count.to_le_bytes());
-        nt.extend_from_slice(&(self.name_table_offsets.len() as u32).to_le_bytes());
+        nt.extend_from_slice(&(name_table_offsets.len() as u32).to_le_bytes());
         nt.extend_from_slice(&0u32.to_le_bytes());
-        for &o in &self.name_table_offsets {
+        for &o in &name_table_offsets {
             nt.extend_from_slice(&o.to_le_bytes());
         }
-        nt.extend_from_slice(&self.name_table.len.to_le_bytes());
-        let name_table = std::mem::replace(&mut self.name_table, Spool::new(&tmp)?);
+        nt.extend_from_slice(&name_table.len.to_le_bytes());
         table.push(self.copy_section_with_prefix(Kind::NameTable, &nt, name_table)?);
 
         // NAME_RECORDS ends with the record count, so name i's records are

@@ -778,7 +778,16 @@ fn read_lines(
                 let Some(chunk) = next else { break };
                 let mut batch = Batch::new();
                 let body = chunk.data.strip_suffix(b"\n").unwrap_or(&chunk.data);
-                for (lineno, line) in (chunk.first_line..).zip(body.split(|&b| b == b'\n')) {
+                // memchr finds line ends many bytes at a time; a split on a
+                // predicate tests every byte.
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+                let lines = ends.map(|end| {
+                    let line = body.get(start..end).unwrap_or_default();
+                    start = end + 1;
+                    line
+                });
+                for (lineno, line) in (chunk.first_line..).zip(lines) {
                     batch.lines += 1;
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
                     if let Err(e) = parser.parse_line_items(
