@@ -48,34 +48,50 @@ impl Buffer {
 
     /// Sorts the index (and drops duplicates when asked).
     fn sort(&mut self, dedup: bool) {
-        let arena = &self.arena;
-        let get = |s: &Slot| arena.get(*s);
-        self.idx
-            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
-        if dedup {
-            self.idx
-                .dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
-        }
+        sort_index(&mut self.idx, &self.arena, dedup);
     }
 
-    /// The sorted buffer with its items laid out in order. Reading a
-    /// sorted index over items stored in arrival order touches memory at
-    /// random, one cache miss per item with work in between; this copy
-    /// takes the same misses in a tight loop, where they overlap, and the
-    /// merge then reads memory in sequence (a third less time for a build
-    /// whose sort fits in memory). The copy replaces the buffer, so the
-    /// two exist together only here, within the sorter's two-buffer
-    /// budget.
-    fn in_order(self) -> Result<Buffer> {
-        let mut out = Buffer {
-            arena: Arena::default(),
-            idx: Vec::with_capacity(self.idx.len()),
+    /// The buffer sorted and laid out in order, as two halves, each sorted
+    /// and copied on its own thread: this runs between the read and the
+    /// write phases of a build, when no other work can overlap it. The
+    /// merge reads the halves as two sources.
+    ///
+    /// Why a copy: reading a sorted index over items stored in arrival
+    /// order touches memory at random, one cache miss per item with work
+    /// in between; the copy takes the same misses in a tight loop, where
+    /// they overlap, and the merge then reads memory in sequence (a third
+    /// less time for a build whose sort fits in memory). The copies
+    /// replace the buffer, so the two exist together only here, within
+    /// the sorter's two-buffer budget.
+    fn in_order_halves(mut self, dedup: bool) -> Result<[Buffer; 2]> {
+        let mid = self.idx.len() / 2;
+        let second = self.idx.split_off(mid);
+        let arena = &self.arena;
+        let half = |idx: Vec<(Prefix, Slot)>| -> Result<Buffer> {
+            let mut idx = idx;
+            sort_index(&mut idx, arena, dedup);
+            let mut out = Buffer {
+                arena: Arena::default(),
+                idx: Vec::with_capacity(idx.len()),
+            };
+            for &(p, slot) in &idx {
+                let s = out.arena.push(arena.get(slot))?;
+                out.idx.push((p, s));
+            }
+            Ok(out)
         };
-        for &(p, slot) in &self.idx {
-            let s = out.arena.push(self.arena.get(slot))?;
-            out.idx.push((p, s));
-        }
-        Ok(out)
+        let first = std::mem::take(&mut self.idx);
+        std::thread::scope(|s| -> Result<[Buffer; 2]> {
+            let other = std::thread::Builder::new()
+                .name("pdnsfile-sort".into())
+                .spawn_scoped(s, || half(second))
+                .map_err(|e| Error::io("starting a sort thread", e))?;
+            let a = half(first)?;
+            let b = other.join().map_err(|_| {
+                Error::io("sorting", io::Error::other("the sort thread panicked"))
+            })??;
+            Ok([a, b])
+        })
     }
 
     /// Sorts and writes the buffer as a compressed run; returns the file,
@@ -142,6 +158,16 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         .zip(b.get(i..).unwrap_or_default())
         .take_while(|(x, y)| x == y)
         .count()
+}
+
+/// Sorts an index over `arena`'s items by item (prefix first, then the
+/// whole item when prefixes tie); with `dedup`, equal items once.
+fn sort_index(idx: &mut Vec<(Prefix, Slot)>, arena: &Arena, dedup: bool) {
+    let get = |s: &Slot| arena.get(*s);
+    idx.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
+    if dedup {
+        idx.dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
+    }
 }
 
 /// Where an item is in the [`Arena`]: chunk, start, length.
@@ -280,10 +306,8 @@ impl ExternalSorter {
         self.wait_for_spill()?;
         // The last buffer is merged from memory: writing it out only to
         // read it back would cost a compression and a decompression.
-        let mut last = std::mem::take(&mut self.buf);
-        last.sort(self.dedup);
-        let last = last.in_order()?;
-        let mut sources = Vec::with_capacity(self.runs.len() + 1);
+        let last = std::mem::take(&mut self.buf).in_order_halves(self.dedup)?;
+        let mut sources = Vec::with_capacity(self.runs.len() + 2);
         for f in self.runs.drain(..) {
             let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
             sources.push(Source::Run(RunReader {
@@ -291,11 +315,13 @@ impl ExternalSorter {
                 cur: Vec::new(),
             }));
         }
-        sources.push(Source::Memory {
-            buf: last,
-            next: 0,
-            cur: (0, 0, 0),
-        });
+        for buf in last {
+            sources.push(Source::Memory {
+                buf,
+                next: 0,
+                cur: (0, 0, 0),
+            });
+        }
         let mut live = Vec::with_capacity(sources.len());
         for (i, s) in sources.iter_mut().enumerate() {
             if s.advance()? {
