@@ -145,6 +145,24 @@ pub fn to_string(rrtype: u16) -> String {
 /// Parses a type given as a mnemonic (any case), `TYPEnnn`, or a decimal
 /// number. Returns `None` for anything else.
 pub fn parse(s: &str) -> Option<u16> {
+    // The commonest mnemonics as written, without the table's linear
+    // search (this runs for every line a build reads).
+    let common = match s {
+        "A" => Some(known::A),
+        "AAAA" => Some(known::AAAA),
+        "CNAME" => Some(known::CNAME),
+        "NS" => Some(known::NS),
+        "MX" => Some(known::MX),
+        "TXT" => Some(known::TXT),
+        "SOA" => Some(known::SOA),
+        "PTR" => Some(known::PTR),
+        "SRV" => Some(known::SRV),
+        "HTTPS" => Some(known::HTTPS),
+        _ => None,
+    };
+    if common.is_some() {
+        return common;
+    }
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -171,6 +189,17 @@ mod tests {
     #[test]
     fn table_is_sorted_and_unique() {
         assert!(TYPES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn common_mnemonics_agree_with_the_table() {
+        for m in [
+            "A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS",
+        ] {
+            let n = TYPES.iter().find(|(_, t)| *t == m).map(|&(n, _)| n);
+            assert_eq!(parse(m), n, "{m}");
+            assert!(n.is_some(), "{m}");
+        }
     }
 
     #[test]

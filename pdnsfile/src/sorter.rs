@@ -139,7 +139,10 @@ impl Buffer {
 /// at a time (this runs for every item spilled).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
-    let (a, b) = (a.get(..n).unwrap_or_default(), b.get(..n).unwrap_or_default());
+    let (a, b) = (
+        a.get(..n).unwrap_or_default(),
+        b.get(..n).unwrap_or_default(),
+    );
     let mut i = 0;
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (mut wx, mut wy) = ([0u8; 8], [0u8; 8]);

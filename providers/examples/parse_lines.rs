@@ -1,8 +1,10 @@
 //! Parses a line-framed export with one parser on one thread and prints
-//! the time, to measure the parsers alone (no sort, no archive):
+//! the time, to measure the parsers alone (no sort, no archive): as
+//! entries (`Parser::parse_line_bytes`), or with `items` as the sort
+//! items a build makes (`Parser::parse_line_items`):
 //!
 //! ```text
-//! cargo run --release -p pdns-providers --example parse_lines -- FILE [FORMAT]
+//! cargo run --release -p pdns-providers --example parse_lines -- FILE [FORMAT] [items]
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -18,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(f) => f.parse::<Format>().map_err(|e| format!("{e}"))?,
         None => detect(r.fill_buf()?).ok_or("format not detected")?,
     };
+    let items_mode = args.next().as_deref() == Some("items");
+    let (mut items, mut ends) = (Vec::new(), Vec::new());
     let mut parser = Parser::new(format);
     let (mut lines, mut entries, mut bad) = (0u64, 0u64, 0u64);
     let mut out = Vec::new();
@@ -29,7 +33,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
         lines += 1;
-        if parser.parse_line_bytes(&buf, &mut out).is_err() {
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        if items_mode {
+            if parser
+                .parse_line_items(line, &mut items, &mut ends, &mut out)
+                .is_err()
+            {
+                bad += 1;
+            }
+            entries += ends.len() as u64;
+            items.clear();
+            ends.clear();
+            continue;
+        }
+        if parser.parse_line_bytes(line, &mut out).is_err() {
             bad += 1;
         }
         entries += out.len() as u64;

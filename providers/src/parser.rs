@@ -271,13 +271,9 @@ impl Parser {
         ends: &mut Vec<usize>,
         scratch: &mut Vec<Entry>,
     ) -> Result<(), ParseError> {
-        if self.format == Format::Cof {
-            if let Ok(text) = std::str::from_utf8(line) {
-                if cof::fast_item(&self.settings, text, items) {
-                    ends.push(items.len());
-                    return Ok(());
-                }
-            }
+        if self.format == Format::Cof && cof::fast_item(&self.settings, line, items) {
+            ends.push(items.len());
+            return Ok(());
         }
         scratch.clear();
         let parsed = self.parse_line_bytes(line, scratch);
