@@ -46,6 +46,7 @@ pub mod cof;
 pub mod describe;
 mod error;
 mod federated;
+mod fixsort;
 pub mod format;
 pub mod fstbuild;
 pub mod meta;

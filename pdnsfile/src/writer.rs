@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
+use crate::fixsort::FixedSorter;
 use crate::format::{
     self, put_len_bytes, put_varint, Kind, SectionEntry, FOOTER_LEN, POSTING_INLINE,
     SECTION_REQUIRED,
@@ -482,7 +483,10 @@ pub struct Writer<W: Write> {
     name_block: Vec<u8>,
     name_block_prev: Vec<u8>,
     // Postings.
-    ips: ExternalSorter,
+    /// (IPv4 address, record id) and (IPv6 address, record id), for the
+    /// address postings.
+    ips4: FixedSorter<u64>,
+    ips6: FixedSorter<(u128, u32)>,
     rdata_names: ExternalSorter,
     /// Block compression (record and name blocks, each with one reused
     /// zstd context: creating one per block costs more than compressing
@@ -565,7 +569,9 @@ impl<W: Write> Writer<W> {
             names_fwd: ExternalSorter::new(share, tmp.clone(), false),
             name_block: Vec::new(),
             name_block_prev: Vec::new(),
-            ips: ExternalSorter::new(share, tmp.clone(), false),
+            // The two address sorts share what one general sort had.
+            ips4: FixedSorter::new(share / 2, tmp.clone()),
+            ips6: FixedSorter::new(share / 2, tmp.clone()),
             rdata_names: ExternalSorter::new(share, tmp.clone(), false),
             source_ids: HashMap::new(),
             source_labels: Vec::new(),
@@ -805,12 +811,16 @@ impl<W: Write> Writer<W> {
             _ => None,
         };
         if let Some(family) = family {
-            let k = &mut self.posting_key;
-            k.clear();
-            k.push(family);
-            k.extend_from_slice(rdata);
-            k.extend_from_slice(&rid.to_be_bytes());
-            self.ips.push(k)?;
+            if family == 4 {
+                let mut a = [0u8; 4];
+                a.copy_from_slice(rdata);
+                self.ips4
+                    .push((u64::from(u32::from_be_bytes(a)) << 32) | u64::from(rid))?;
+            } else {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(rdata);
+                self.ips6.push((u128::from_be_bytes(a), rid))?;
+            }
         } else if record::may_have_rdata_names(e.rrtype) {
             // Stored rdata of every other type is its presentation text.
             if let Ok(text) = std::str::from_utf8(rdata) {
@@ -1019,8 +1029,8 @@ impl<W: Write> Writer<W> {
             &mut self.names_fwd,
             ExternalSorter::new(0, tmp.clone(), false),
         );
-        let ip_sorter =
-            std::mem::replace(&mut self.ips, ExternalSorter::new(0, tmp.clone(), false));
+        let ip4_sorter = std::mem::replace(&mut self.ips4, FixedSorter::new(0, tmp.clone()));
+        let ip6_sorter = std::mem::replace(&mut self.ips6, FixedSorter::new(0, tmp.clone()));
         let rn_sorter = std::mem::replace(
             &mut self.rdata_names,
             ExternalSorter::new(0, tmp.clone(), false),
@@ -1030,7 +1040,7 @@ impl<W: Write> Writer<W> {
                 .name("pdnsfile-names".into())
                 .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp))
                 .map_err(|e| Error::io("starting the name index thread", e))?;
-            let post = build_postings(ip_sorter, rn_sorter, &tmp);
+            let post = build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp);
             let fwd = fwd.join().map_err(|_| {
                 Error::io(
                     "forward name index",
@@ -1335,24 +1345,6 @@ fn for_each_group(
     Ok(())
 }
 
-/// Splits an address sort item `family addr id(be32)`.
-fn split_ip(item: &[u8]) -> Result<(&[u8], u32)> {
-    split_rid(item.get(1..).unwrap_or_default())
-}
-
-/// Splits a sort item `addr id(be32)`.
-fn split_rid(item: &[u8]) -> Result<(&[u8], u32)> {
-    let n = item.len();
-    if n < 4 {
-        return Err(Error::corrupt("sort run", "item too short"));
-    }
-    let (key, rest) = item.split_at(n - 4);
-    Ok((
-        key,
-        u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]),
-    ))
-}
-
 /// Writes a posting list and returns its pointer (see the spec,
 /// "Posting pointer"). Record ids arrive sorted.
 fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
@@ -1418,23 +1410,55 @@ struct Postings {
 
 /// Groups the sorted (address, record id) and (rdata name, record id)
 /// items into posting lists behind their tables.
-fn build_postings(ips: ExternalSorter, names: ExternalSorter, tmp: &PathBuf) -> Result<Postings> {
+fn build_postings(
+    ips4: FixedSorter<u64>,
+    ips6: FixedSorter<(u128, u32)>,
+    names: ExternalSorter,
+    tmp: &PathBuf,
+) -> Result<Postings> {
     let mut postings = Spool::new(tmp)?;
     let mut v4 = Spool::new(tmp)?;
     let mut v6 = Spool::new(tmp)?;
-    let (mut n4, mut n6) = (0u64, 0u64);
-    for_each_group(ips, split_ip, |addr, ids| {
+    // IPv4 first, then IPv6, each in address order: the order of the
+    // address tables and of their posting lists.
+    let mut n4 = 0u64;
+    let mut values = ips4.finish()?;
+    let mut group = |addr: &[u8], ids: &[u32], table: &mut Spool, n: &mut u64| -> Result<()> {
         let ptr = write_posting(&mut postings, ids)?;
-        let (table, n) = if addr.len() == 4 {
-            (&mut v4, &mut n4)
-        } else {
-            (&mut v6, &mut n6)
-        };
         table.write(addr)?;
         table.write(&ptr.to_le_bytes())?;
         *n += 1;
         Ok(())
-    })?;
+    };
+    let mut ids: Vec<u32> = Vec::new();
+    let mut current = None;
+    while let Some(v) = values.next_value()? {
+        let (addr, rid) = ((v >> 32) as u32, v as u32);
+        if current.is_some_and(|c| c != addr) {
+            group(&current.unwrap_or(0).to_be_bytes(), &ids, &mut v4, &mut n4)?;
+            ids.clear();
+        }
+        current = Some(addr);
+        ids.push(rid);
+    }
+    if let Some(c) = current {
+        group(&c.to_be_bytes(), &ids, &mut v4, &mut n4)?;
+    }
+    let mut n6 = 0u64;
+    let mut values = ips6.finish()?;
+    ids.clear();
+    let mut current = None;
+    while let Some((addr, rid)) = values.next_value()? {
+        if current.is_some_and(|c| c != addr) {
+            group(&current.unwrap_or(0).to_be_bytes(), &ids, &mut v6, &mut n6)?;
+            ids.clear();
+        }
+        current = Some(addr);
+        ids.push(rid);
+    }
+    if let Some(c) = current {
+        group(&c.to_be_bytes(), &ids, &mut v6, &mut n6)?;
+    }
     let err = |e| Error::io("rdata name index", io::Error::other(e));
     let mut rn = FstBuilder::new(Spool::new(tmp)?);
     let mut n_rn = 0u64;
