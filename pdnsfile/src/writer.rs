@@ -499,7 +499,7 @@ pub struct Writer<W: Write> {
     /// Source sets by their encoding in sort items: shuffled inputs
     /// alternate between a few sets, and decoding labels per entry cost
     /// more than the rest of the entry.
-    sets_by_encoding: HashMap<Vec<u8>, u32>,
+    sets_by_encoding: HashMap<Vec<u8>, u32, foldhash::fast::RandomState>,
     source_ids: HashMap<String, u16>,
     source_labels: Vec<String>,
     set_ids: HashMap<Vec<u16>, u32>,
@@ -556,7 +556,9 @@ impl<W: Write> Writer<W> {
             name_batch: Vec::new(),
             name_batch_ends: Vec::new(),
             name_batch_first: 0,
-            sets_by_encoding: HashMap::new(),
+            // Looked up once per entry: a randomly seeded foldhash costs
+            // less than SipHash, and the sets are few (bounded).
+            sets_by_encoding: HashMap::default(),
             out,
             block: BlockBuilder::default(),
             block_index: Spool::new(&tmp)?,
