@@ -191,6 +191,15 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn drain<T: Fixed>(s: FixedSorter<T>) -> Vec<T> {
+        let mut it = s.finish().unwrap();
+        let mut got = Vec::new();
+        while let Some(v) = it.next_value().unwrap() {
+            got.push(v);
+        }
+        got
+    }
+
     #[test]
     fn sorts_across_runs_and_memory() {
         let dir = tempfile::tempdir().unwrap();
@@ -203,12 +212,7 @@ mod tests {
             want.push(v);
         }
         want.sort_unstable();
-        let mut it = s.finish().unwrap();
-        let mut got = Vec::new();
-        while let Some(v) = it.next_value().unwrap() {
-            got.push(v);
-        }
-        assert_eq!(got, want);
+        assert_eq!(drain(s), want);
     }
 
     #[test]
@@ -222,12 +226,7 @@ mod tests {
             want.push(v);
         }
         want.sort_unstable();
-        let mut it = s.finish().unwrap();
-        let mut got = Vec::new();
-        while let Some(v) = it.next_value().unwrap() {
-            got.push(v);
-        }
-        assert_eq!(got, want);
+        assert_eq!(drain(s), want);
     }
 
     #[test]

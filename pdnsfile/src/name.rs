@@ -164,14 +164,23 @@ where
 /// only needs lower-casing, so the general path (labels, escapes) is
 /// skipped. `None` for anything else.
 fn plain_name(body: &str) -> Option<String> {
-    let b = body.as_bytes();
+    let mut out = Vec::with_capacity(body.len());
+    push_plain(body.as_bytes(), &mut out)?;
+    String::from_utf8(out).ok()
+}
+
+/// Appends `body` lower-cased if it is a name in the plain shape (letters,
+/// digits, `-`, `_` and single dots between labels, no trailing dot, at
+/// most [`MAX_NAME_LEN`] bytes): then it is its own normalized form.
+/// `None` otherwise, with part of it maybe appended (the caller drops
+/// it). One pass that checks and lower-cases: this runs for every name
+/// of every input line.
+pub fn push_plain(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let b = body;
     if b.is_empty() || b.len() > MAX_NAME_LEN || b.first() == Some(&b'.') || b.last() == Some(&b'.')
     {
         return None;
     }
-    // One pass that checks and lower-cases: this runs for every name of
-    // every input line.
-    let mut out = Vec::with_capacity(b.len());
     let mut prev_dot = false;
     for &c in b {
         if c == b'.' {
@@ -186,7 +195,7 @@ fn plain_name(body: &str) -> Option<String> {
         }
         out.push(c.to_ascii_lowercase());
     }
-    String::from_utf8(out).ok()
+    Some(())
 }
 
 fn strip_trailing_dot(s: &str) -> &str {

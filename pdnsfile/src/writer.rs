@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::fixsort::FixedSorter;
+use crate::fixsort::{Fixed, FixedIter, FixedSorter};
 use crate::format::{
     self, put_len_bytes, put_varint, Kind, SectionEntry, FOOTER_LEN, POSTING_INLINE,
     SECTION_REQUIRED,
@@ -1399,6 +1399,30 @@ fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
         .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
 }
 
+/// Calls `emit` with each address of the sorted `values` (split into
+/// address and record id by `split`) and its record ids, in order.
+fn address_groups<T: Fixed, A: PartialEq + Copy>(
+    values: &mut FixedIter<T>,
+    split: impl Fn(T) -> (A, u32),
+    mut emit: impl FnMut(A, &[u32]) -> Result<()>,
+) -> Result<()> {
+    let mut ids: Vec<u32> = Vec::new();
+    let mut current = None;
+    while let Some(v) = values.next_value()? {
+        let (addr, rid) = split(v);
+        if let Some(c) = current.filter(|&c| c != addr) {
+            emit(c, &ids)?;
+            ids.clear();
+        }
+        current = Some(addr);
+        ids.push(rid);
+    }
+    match current {
+        Some(c) => emit(c, &ids),
+        None => Ok(()),
+    }
+}
+
 /// The address tables, the rdata-name FST and the postings they point to.
 struct Postings {
     v4: Spool,
@@ -1424,7 +1448,6 @@ fn build_postings(
     // IPv4 first, then IPv6, each in address order: the order of the
     // address tables and of their posting lists.
     let mut n4 = 0u64;
-    let mut values = ips4.finish()?;
     let mut group = |addr: &[u8], ids: &[u32], table: &mut Spool, n: &mut u64| -> Result<()> {
         let ptr = write_posting(&mut postings, ids)?;
         table.write(addr)?;
@@ -1432,35 +1455,17 @@ fn build_postings(
         *n += 1;
         Ok(())
     };
-    let mut ids: Vec<u32> = Vec::new();
-    let mut current = None;
-    while let Some(v) = values.next_value()? {
-        let (addr, rid) = ((v >> 32) as u32, v as u32);
-        if current.is_some_and(|c| c != addr) {
-            group(&current.unwrap_or(0).to_be_bytes(), &ids, &mut v4, &mut n4)?;
-            ids.clear();
-        }
-        current = Some(addr);
-        ids.push(rid);
-    }
-    if let Some(c) = current {
-        group(&c.to_be_bytes(), &ids, &mut v4, &mut n4)?;
-    }
+    address_groups(
+        &mut ips4.finish()?,
+        |v| ((v >> 32) as u32, v as u32),
+        |addr, ids| group(&addr.to_be_bytes(), ids, &mut v4, &mut n4),
+    )?;
     let mut n6 = 0u64;
-    let mut values = ips6.finish()?;
-    ids.clear();
-    let mut current = None;
-    while let Some((addr, rid)) = values.next_value()? {
-        if current.is_some_and(|c| c != addr) {
-            group(&current.unwrap_or(0).to_be_bytes(), &ids, &mut v6, &mut n6)?;
-            ids.clear();
-        }
-        current = Some(addr);
-        ids.push(rid);
-    }
-    if let Some(c) = current {
-        group(&c.to_be_bytes(), &ids, &mut v6, &mut n6)?;
-    }
+    address_groups(
+        &mut ips6.finish()?,
+        |v| v,
+        |addr: u128, ids| group(&addr.to_be_bytes(), ids, &mut v6, &mut n6),
+    )?;
     let err = |e| Error::io("rdata name index", io::Error::other(e));
     let mut rn = FstBuilder::new(Spool::new(tmp)?);
     let mut n_rn = 0u64;

@@ -466,23 +466,9 @@ mod scan {
             Some(text)
         }
 
-        /// A non-negative integer as JSON writes it (no sign, fraction,
-        /// exponent or leading zero) that fits in a u64.
         fn integer(&mut self) -> Option<u64> {
             self.ws();
-            let start = self.i;
-            let mut v: u64 = 0;
-            while let Some(&c) = self.b.get(self.i) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-                self.i += 1;
-            }
-            let digits = self.i - start;
-            let leading_zero = digits > 1 && self.b.get(start) == Some(&b'0');
-            let more = matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'));
-            (digits > 0 && !leading_zero && !more).then_some(v)
+            json_integer(self.b, &mut self.i)
         }
 
         fn null(&mut self) -> Option<()> {
@@ -533,6 +519,25 @@ mod scan {
                 _ => None,
             }
         }
+    }
+
+    /// A non-negative integer as JSON writes it (no sign, fraction,
+    /// exponent or leading zero) that fits in a u64, at `b[*i..]`;
+    /// advances `i` past its digits.
+    fn json_integer(b: &[u8], i: &mut usize) -> Option<u64> {
+        let start = *i;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(*i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            *i += 1;
+        }
+        let digits = *i - start;
+        let leading_zero = digits > 1 && b.get(start) == Some(&b'0');
+        let more = matches!(b.get(*i), Some(b'.' | b'e' | b'E'));
+        (digits > 0 && !leading_zero && !more).then_some(v)
     }
 
     /// The fields of a line in the plainest shape, borrowed from it.
@@ -743,21 +748,8 @@ mod scan {
             Some((start, end))
         }
 
-        /// As `Scanner::integer`.
         fn integer(&mut self) -> Option<u64> {
-            let start = self.i;
-            let mut v: u64 = 0;
-            while let Some(&c) = self.b.get(self.i) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-                self.i += 1;
-            }
-            let digits = self.i - start;
-            let leading_zero = digits > 1 && self.b.get(start) == Some(&b'0');
-            let more = matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'));
-            (digits > 0 && !leading_zero && !more).then_some(v)
+            json_integer(self.b, &mut self.i)
         }
     }
 
@@ -976,22 +968,7 @@ fn plain_byte(c: u8) -> bool {
 /// Appends a plain name normalized (lower-cased), or `None` (leaving
 /// `out` to the caller to truncate).
 fn push_plain_forward(name: &str, out: &mut Vec<u8>) -> Option<()> {
-    let b = plain_body(name)?;
-    let mut prev_dot = false;
-    for &c in b {
-        if c == b'.' {
-            if prev_dot {
-                return None;
-            }
-            prev_dot = true;
-        } else if plain_byte(c) {
-            prev_dot = false;
-        } else {
-            return None;
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    Some(())
+    pdnsfile::name::push_plain(plain_body(name)?, out)
 }
 
 /// Appends the reversed key of a plain name (its labels last to first,
