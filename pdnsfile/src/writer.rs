@@ -534,8 +534,11 @@ impl<W: Write> Writer<W> {
             )));
         }
         let tmp = opts.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
-        // Each of the three sorts gets a share of the budget.
-        let share = opts.memory / 3;
+        // The sorts share the budget by what they hold: every owner name
+        // goes to the forward-name sort (with its 36-byte index entry), an
+        // address to the address sorts as 8 or 20 bytes, and only names in
+        // rdata to the rdata-name sort. Half, a quarter, a quarter.
+        let quarter = opts.memory / 4;
         let mut out = Out {
             inner: out,
             pos: 0,
@@ -568,13 +571,13 @@ impl<W: Write> Writer<W> {
             current_name: None,
             name_count: 0,
             name_records: Spool::new(&tmp)?,
-            names_fwd: ExternalSorter::new(share, tmp.clone(), false),
+            names_fwd: ExternalSorter::new(2 * quarter, tmp.clone(), false),
             name_block: Vec::new(),
             name_block_prev: Vec::new(),
-            // The two address sorts share what one general sort had.
-            ips4: FixedSorter::new(share / 2, tmp.clone()),
-            ips6: FixedSorter::new(share / 2, tmp.clone()),
-            rdata_names: ExternalSorter::new(share, tmp.clone(), false),
+            // The two address sorts split their quarter.
+            ips4: FixedSorter::new(quarter / 2, tmp.clone()),
+            ips6: FixedSorter::new(quarter / 2, tmp.clone()),
+            rdata_names: ExternalSorter::new(quarter, tmp.clone(), false),
             source_ids: HashMap::new(),
             source_labels: Vec::new(),
             set_ids: HashMap::new(),
