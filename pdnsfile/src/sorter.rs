@@ -35,7 +35,7 @@ struct Buffer {
     /// an allocation per push, and chunks instead of one growing `Vec`
     /// mean no doubling copy ever holds twice the budget.
     arena: Arena,
-    /// Each item's first 24 bytes (big-endian, zero-padded) and slot:
+    /// Each item's first 32 bytes (big-endian, zero-padded) and slot:
     /// most comparisons are decided by the integer without touching the
     /// arena.
     idx: Vec<(Prefix, Slot)>,
@@ -220,11 +220,11 @@ impl Arena {
 /// many tiny items cannot exceed it.
 const ITEM_OVERHEAD: usize = std::mem::size_of::<(Prefix, Slot)>();
 
-/// An item's first 24 bytes, zero-padded, so
+/// An item's first 32 bytes, zero-padded, so
 /// comparing prefixes compares items unless the prefixes are equal.
 fn prefix(item: &[u8]) -> Prefix {
-    let mut p = [0u8; 24];
-    let n = item.len().min(24);
+    let mut p = [0u8; 32];
+    let n = item.len().min(32);
     if let (Some(dst), Some(src)) = (p.get_mut(..n), item.get(..n)) {
         dst.copy_from_slice(src);
     }
@@ -235,12 +235,15 @@ fn prefix(item: &[u8]) -> Prefix {
         }
         u64::from_be_bytes(w)
     };
-    Prefix(word(0), word(8), word(16))
+    Prefix(word(0), word(8), word(16), word(24))
 }
 
-/// An item's first 24 bytes as three big-endian integers.
+/// An item's first 32 bytes as four big-endian integers. 32, not 24: a
+/// name has two entries on average, and a reversed name of 24 bytes or
+/// more tied every pair of them, each tie a comparison of whole items at
+/// random places in the arena (3 % less CPU on the 10 M build).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-struct Prefix(u64, u64, u64);
+struct Prefix(u64, u64, u64, u64);
 
 impl ExternalSorter {
     /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
