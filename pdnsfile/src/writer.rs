@@ -315,6 +315,13 @@ struct BlockBuilder {
     sources: Vec<u8>,
     bailiwick: Vec<u8>,
     bailiwick_dict: Vec<Vec<u8>>,
+    /// The dictionary's bytes as `dict_len` counts them, kept as entries
+    /// are added (it is checked after every entry).
+    dict_bytes: usize,
+    /// 1 + the index of the bailiwick the last entry used (0: none):
+    /// neighbours in key order mostly share their zone, so this is tried
+    /// before a search of the dictionary.
+    last_bailiwick: usize,
     min_first: u64,
     max_first: u64,
     min_last: u64,
@@ -338,7 +345,7 @@ impl BlockBuilder {
     /// that many long bailiwicks cannot grow a block past what readers
     /// accept.
     fn dict_len(&self) -> usize {
-        self.bailiwick_dict.iter().map(|b| b.len() + 2).sum()
+        self.dict_bytes
     }
 
     /// Serializes the block (see the spec, "Record block").
@@ -796,13 +803,27 @@ impl<W: Write> Writer<W> {
         b.max_last = b.max_last.max(e.time_last);
         let bw = match &e.bailiwick {
             None => 0,
-            Some(z) => match b.bailiwick_dict.iter().position(|d| d == z) {
-                Some(i) => i + 1,
-                None => {
-                    b.bailiwick_dict.push(z.clone());
-                    b.bailiwick_dict.len()
-                }
-            },
+            Some(z) => {
+                let last = b.last_bailiwick;
+                let same = last
+                    .checked_sub(1)
+                    .and_then(|i| b.bailiwick_dict.get(i))
+                    .is_some_and(|d| d == z);
+                let bw = if same {
+                    last
+                } else {
+                    match b.bailiwick_dict.iter().position(|d| d == z) {
+                        Some(i) => i + 1,
+                        None => {
+                            b.dict_bytes += z.len() + 2;
+                            b.bailiwick_dict.push(z.clone());
+                            b.bailiwick_dict.len()
+                        }
+                    }
+                };
+                b.last_bailiwick = bw;
+                bw
+            }
         };
         put_varint(&mut b.bailiwick, bw as u64);
         b.n += 1;
