@@ -872,12 +872,8 @@ fn item_of(settings: &Settings, p: &scan::Plain<'_>, out: &mut Vec<u8>) -> Optio
         known::CNAME | known::NS | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9 => {
             push_plain_forward(p.rdata, out)?;
         }
-        _ => {
-            let r = rdata_of(rrtype, p.rdata).ok()?;
-            let mut stored = Vec::new();
-            pdnsfile::record::encode_rdata_into(rrtype, &r, &mut stored);
-            push_escaped(out, &stored);
-        }
+        // Every other type stores its normalized presentation text.
+        _ => push_escaped(out, rdata_of(rrtype, p.rdata).ok()?.as_bytes()),
     }
     out.extend_from_slice(&[0, 0]);
     let (first, last) = (p.time_first.min(p.time_last), p.time_first.max(p.time_last));
@@ -908,9 +904,10 @@ fn item_of(settings: &Settings, p: &scan::Plain<'_>, out: &mut Vec<u8>) -> Optio
     }
     let labels = labels.get_mut(..n)?;
     labels.sort_unstable();
+    // In-place dedup: each label is compared with the last one kept.
     let mut unique = 0;
     for i in 0..labels.len() {
-        if i == 0 || labels.get(i) != labels.get(i - 1) {
+        if unique == 0 || labels.get(i) != labels.get(unique - 1) {
             labels.swap(unique, i);
             unique += 1;
         }
@@ -1263,6 +1260,7 @@ mod fast_tests {
             "",
             r#","sources":["dnsdb"]"#,
             r#","sources":["zeek:c","dnsdb","circl","dnsdb"]"#,
+            r#","sources":["b","a","b","a","c","c"]"#,
             r#","sources":[]"#,
             r#","sources":null"#,
             r#","sources":["", "x"]"#,
