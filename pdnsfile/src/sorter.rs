@@ -109,7 +109,8 @@ impl Buffer {
         let mut enc = BufWriter::with_capacity(1 << 16, enc);
         // Front coding: each item as the length it shares with the one
         // before, then the rest. Sorted neighbours share most of their
-        // reversed names, so this halves what zstd has to compress.
+        // reversed names, so zstd gets less to compress and less goes to
+        // disk (no CPU change measurable on this machine).
         let mut head = Vec::with_capacity(20);
         let mut prev: &[u8] = &[];
         for (_, slot) in &self.idx {
