@@ -568,6 +568,70 @@ impl SortedIter {
     }
 }
 
+impl SortedIter {
+    /// Reads the items into batches of about 256 KiB and sends them in
+    /// order until the end, an error (sent too) or a receiver that is
+    /// gone. Run on a thread of its own, this takes the merge off the
+    /// consumer's thread: one batch per send keeps the channel's cost per
+    /// item near zero.
+    pub fn send_batches(mut self, tx: &std::sync::mpsc::SyncSender<Result<SortedBatch>>) {
+        loop {
+            let mut batch = SortedBatch {
+                items: Vec::with_capacity(BATCH_BYTES + 4096),
+                ends: Vec::new(),
+            };
+            let mut failed = None;
+            while batch.items.len() < BATCH_BYTES {
+                match self.next_ref() {
+                    Ok(Some(item)) => {
+                        batch.items.extend_from_slice(item);
+                        batch.ends.push(batch.items.len());
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let last = failed.is_some() || batch.items.len() < BATCH_BYTES;
+            if !batch.ends.is_empty() && tx.send(Ok(batch)).is_err() {
+                return;
+            }
+            if let Some(e) = failed {
+                let _ = tx.send(Err(e));
+                return;
+            }
+            if last {
+                return;
+            }
+        }
+    }
+}
+
+/// Bytes of items per [`SortedBatch`].
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Consecutive sorted items, as [`SortedIter::send_batches`] hands them
+/// over.
+pub struct SortedBatch {
+    /// Items back to back; `ends` are their end offsets.
+    items: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl SortedBatch {
+    /// The items, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let item = self.items.get(start..end).unwrap_or_default();
+            start = end;
+            item
+        })
+    }
+}
+
 impl Iterator for SortedIter {
     type Item = Result<Vec<u8>>;
 

@@ -1002,6 +1002,26 @@ impl<W: Write> Writer<W> {
         self.flush_name_block()?;
         self.send_names()?;
         let tmp = self.tmp.clone();
+        // The forward name index (a merge of its sort, then an FST) is the
+        // longest step left: it starts first, on its own thread, and the
+        // rest of this function runs beside it.
+        let fwd_sorter = std::mem::replace(
+            &mut self.names_fwd,
+            ExternalSorter::new(0, tmp.clone(), false),
+        );
+        std::thread::scope(|s| -> Result<W> {
+            let fwd = std::thread::Builder::new()
+                .name("pdnsfile-names".into())
+                .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp))
+                .map_err(|e| Error::io("starting the name index thread", e))?;
+            self.finish_beside(fwd)
+        })
+    }
+
+    /// [`Writer::finish`] once the forward name index is being built by
+    /// `fwd`.
+    fn finish_beside(mut self, fwd: std::thread::ScopedJoinHandle<'_, Result<Spool>>) -> Result<W> {
+        let tmp = self.tmp.clone();
         let back = std::mem::replace(&mut self.back, BackEnd::stopped());
         let (
             blocks,
@@ -1049,32 +1069,20 @@ impl<W: Write> Writer<W> {
 
         table.push(self.copy_section(Kind::NamesReversed, names_rev)?);
 
-        // The forward names and the postings come from separate sorts;
-        // building them on two threads halves this step.
-        let fwd_sorter = std::mem::replace(
-            &mut self.names_fwd,
-            ExternalSorter::new(0, tmp.clone(), false),
-        );
         let ip4_sorter = std::mem::replace(&mut self.ips4, FixedSorter::new(0, tmp.clone()));
         let ip6_sorter = std::mem::replace(&mut self.ips6, FixedSorter::new(0, tmp.clone()));
         let rn_sorter = std::mem::replace(
             &mut self.rdata_names,
             ExternalSorter::new(0, tmp.clone(), false),
         );
-        let (fwd, post) = std::thread::scope(|s| -> Result<(Spool, Postings)> {
-            let fwd = std::thread::Builder::new()
-                .name("pdnsfile-names".into())
-                .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp))
-                .map_err(|e| Error::io("starting the name index thread", e))?;
-            let post = build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp);
-            let fwd = fwd.join().map_err(|_| {
-                Error::io(
-                    "forward name index",
-                    io::Error::other("the thread panicked"),
-                )
-            })?;
-            Ok((fwd?, post?))
-        })?;
+        let post = build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp);
+        let fwd = fwd.join().map_err(|_| {
+            Error::io(
+                "forward name index",
+                io::Error::other("the thread panicked"),
+            )
+        })??;
+        let post = post?;
         table.push(self.copy_section(Kind::NamesForward, fwd)?);
         let Postings {
             v4,
@@ -1416,9 +1424,24 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
 fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
     let err = |e| Error::io("forward name index", io::Error::other(e));
     let mut fwd = FstBuilder::new(Spool::new(tmp)?);
-    for item in sorter.finish()? {
-        fwd.insert(&item?, 0).map_err(err)?;
-    }
+    let names = sorter.finish()?;
+    // The merge of the sort runs on a thread of its own, beside the FST:
+    // this is the build's last step, and the two halve it.
+    std::thread::scope(|s| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        std::thread::Builder::new()
+            .name("pdnsfile-merge".into())
+            .spawn_scoped(s, move || names.send_batches(&tx))
+            .map_err(|e| Error::io("starting the name merge thread", e))?;
+        for batch in rx {
+            for name in batch?.iter() {
+                fwd.insert(name, 0).map_err(err)?;
+            }
+        }
+        // Dropping the receiver (on an error above) stops the merge at
+        // its next send.
+        Ok(())
+    })?;
     fwd.finish()
         .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
 }

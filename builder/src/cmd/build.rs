@@ -356,16 +356,13 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // on its own thread and hands over items in batches: the writer is the
     // busiest thread of this phase, and the merge was a quarter of it.
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<pdnsfile::Result<MergedBatch>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
         std::thread::Builder::new()
             .name("pdns-merge".into())
-            .spawn_scoped(s, move || merge_batches(new_items, &tx))?;
+            .spawn_scoped(s, move || new_items.send_batches(&tx))?;
         for batch in rx {
             let batch = batch?;
-            let mut start = 0;
-            for &end in &batch.ends {
-                let item = batch.items.get(start..end).unwrap_or_default();
-                start = end;
+            for item in batch.iter() {
                 while have_old && old_item.as_slice() < item {
                     w.push_item(&old_item)?;
                     have_old = next_old(&mut old_item)?;
@@ -399,55 +396,6 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         json!({"file": shown, "entries": report.entries_out, "bytes": done.file_len(), "seconds": started.elapsed().as_secs_f64()}),
     );
     Ok(report)
-}
-
-/// Sorted items handed from the merging thread to the writer.
-struct MergedBatch {
-    /// Items back to back; `ends` are their end offsets.
-    items: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-/// Bytes of items per merged batch.
-const MERGED_BATCH_BYTES: usize = 256 << 10;
-
-/// Reads the sorted items into batches and sends them, in order, until
-/// the end, an error (sent too) or a receiver that is gone.
-fn merge_batches(
-    mut items: pdnsfile::sorter::SortedIter,
-    tx: &std::sync::mpsc::SyncSender<pdnsfile::Result<MergedBatch>>,
-) {
-    loop {
-        let mut batch = MergedBatch {
-            items: Vec::with_capacity(MERGED_BATCH_BYTES + 4096),
-            ends: Vec::new(),
-        };
-        let mut failed = None;
-        while batch.items.len() < MERGED_BATCH_BYTES {
-            match items.next_ref() {
-                Ok(Some(item)) => {
-                    batch.items.extend_from_slice(item);
-                    batch.ends.push(batch.items.len());
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        let last = failed.is_some() || batch.items.len() < MERGED_BATCH_BYTES;
-        if !batch.ends.is_empty() && tx.send(Ok(batch)).is_err() {
-            return;
-        }
-        if let Some(e) = failed {
-            let _ = tx.send(Err(e));
-            return;
-        }
-        if last {
-            return;
-        }
-    }
 }
 
 /// An input that could not be used: fatal with `--strict`, otherwise
@@ -503,8 +451,24 @@ fn fingerprint(path: &Path, opened: Option<File>) -> Result<InputFile> {
         None => File::open(path).with_context(|| format!("{}: cannot open", path.display()))?,
     };
     let mut h = blake3::Hasher::new();
-    let size =
-        io::copy(&mut f, &mut h).with_context(|| format!("{}: cannot read", path.display()))?;
+    // A megabyte at a time: io::copy's 8 KiB reads mean a system call per
+    // 8 KiB, and BLAKE3 hashes 16 KiB at once with AVX-512.
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(
+                    anyhow::Error::from(e).context(format!("{}: cannot read", path.display()))
+                )
+            }
+        };
+        h.update(buf.get(..n).unwrap_or_default());
+        size += n as u64;
+    }
     Ok(InputFile {
         path: path.display().to_string(),
         size,
@@ -690,6 +654,14 @@ impl Batch {
         }
     }
 
+    /// Empties the batch, keeping its buffers for the next.
+    fn clear(&mut self) {
+        self.items.clear();
+        self.ends.clear();
+        self.errors.clear();
+        self.lines = 0;
+    }
+
     fn push(&mut self, e: &Entry) {
         sortkey::encode_into(&mut self.items, e);
         self.ends.push(self.items.len());
@@ -709,22 +681,22 @@ fn sort_batches(
     report: &mut BuildReport,
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
 ) -> Result<()> {
-    for batch in rx {
-        sort_batch(batch, sorter, report, bad)?;
+    for mut batch in rx {
+        sort_batch(&mut batch, sorter, report, bad)?;
     }
     Ok(())
 }
 
 /// Reports one batch's bad lines and pushes its items into the sort.
 fn sort_batch(
-    batch: Batch,
+    batch: &mut Batch,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
 ) -> Result<()> {
     report.lines += batch.lines;
-    for (line, e) in &batch.errors {
-        bad(*line, e, report)?;
+    for (line, e) in batch.errors.drain(..) {
+        bad(line, &e, report)?;
     }
     let mut start = 0;
     for &end in &batch.ends {
@@ -741,6 +713,36 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Lines per chunk at most: a chunk of short bad lines holds one error
 /// per line, and this bounds them.
 const CHUNK_LINES: usize = 8192;
+
+/// Buffers handed back for reuse, shared between threads. Bounded by
+/// what is in flight: a buffer is given back only after being taken.
+struct Pool<T>(std::sync::Arc<std::sync::Mutex<Vec<T>>>);
+
+impl<T> Default for Pool<T> {
+    fn default() -> Pool<T> {
+        Pool(std::sync::Arc::default())
+    }
+}
+
+impl<T> Clone for Pool<T> {
+    fn clone(&self) -> Pool<T> {
+        Pool(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<T> Pool<T> {
+    /// A buffer given back earlier, if any.
+    fn take(&self) -> Option<T> {
+        self.0.lock().ok()?.pop()
+    }
+
+    /// Gives a buffer back (dropped if the pool is poisoned).
+    fn give(&self, t: T) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(t);
+        }
+    }
+}
 
 /// Lines of an input, handed from the reading thread to a parsing one.
 struct Chunk {
@@ -789,9 +791,20 @@ fn read_lines(
     for _ in 0..permits {
         let _ = permit_tx.send(());
     }
+    // Chunk buffers and batches go back to a pool once used: fresh
+    // megabyte buffers cost a page fault per page and a doubling copy as
+    // they grow, for every chunk of the input.
+    let chunk_pool: Pool<Vec<u8>> = Pool::default();
+    let batch_pool: Pool<Batch> = Pool::default();
+    let reader_pool = chunk_pool.clone();
     let read = move || -> io::Result<u64> {
+        let fresh = || {
+            reader_pool
+                .take()
+                .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES + (64 << 10)))
+        };
         let mut line = 1u64;
-        let mut data: Vec<u8> = Vec::new();
+        let mut data: Vec<u8> = fresh();
         let mut eof = false;
         for seq in 0.. {
             if permit_rx.recv().is_err() {
@@ -813,7 +826,9 @@ fn read_lines(
             let cut = memchr::memchr_iter(b'\n', &data)
                 .nth(CHUNK_LINES - 1)
                 .map_or(data.len(), |p| p + 1);
-            let rest = data.split_off(cut);
+            let mut rest = fresh();
+            rest.extend_from_slice(data.get(cut..).unwrap_or_default());
+            data.truncate(cut);
             let data = std::mem::replace(&mut data, rest);
             let first_line = line;
             line += memchr::memchr_iter(b'\n', &data).count() as u64;
@@ -837,13 +852,15 @@ fn read_lines(
     type Chunks = std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Chunk>>>;
     let parse = |mut parser: Parser,
                  chunk_rx: Chunks,
-                 batch_tx: std::sync::mpsc::SyncSender<(u64, Batch)>| {
+                 batch_tx: std::sync::mpsc::SyncSender<(u64, Batch)>,
+                 chunks: Pool<Vec<u8>>,
+                 batches: Pool<Batch>| {
         move || -> Parser {
             let mut scratch: Vec<Entry> = Vec::new();
             loop {
                 let next = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(chunk) = next else { break };
-                let mut batch = Batch::new();
+                let mut batch = batches.take().unwrap_or_else(Batch::new);
                 let body = chunk.data.strip_suffix(b"\n").unwrap_or(&chunk.data);
                 // memchr finds line ends many bytes at a time; a split on a
                 // predicate tests every byte.
@@ -866,6 +883,9 @@ fn read_lines(
                         batch.errors.push((lineno, e));
                     }
                 }
+                let mut data = chunk.data;
+                data.clear();
+                chunks.give(data);
                 if batch_tx.send((chunk.seq, batch)).is_err() {
                     break;
                 }
@@ -886,12 +906,17 @@ fn read_lines(
                     parser.clone(),
                     std::sync::Arc::clone(&chunk_rx),
                     batch_tx.clone(),
+                    chunk_pool.clone(),
+                    batch_pool.clone(),
                 ),
             )?);
         }
         // The last sender goes to a thread: the channel closes when every
         // parsing thread is done.
-        parsers.push(named("pdns-parse").spawn_scoped(s, parse(parser, chunk_rx, batch_tx))?);
+        parsers.push(named("pdns-parse").spawn_scoped(
+            s,
+            parse(parser, chunk_rx, batch_tx, chunk_pool, batch_pool.clone()),
+        )?);
         let reader = named("pdns-read").spawn_scoped(s, read)?;
         // Batches come back in any order; they are sorted in input order.
         let mut waiting = BTreeMap::new();
@@ -899,9 +924,11 @@ fn read_lines(
         let consumed = (|| -> Result<()> {
             for (seq, batch) in batch_rx.iter() {
                 waiting.insert(seq, batch);
-                while let Some(batch) = waiting.remove(&next) {
+                while let Some(mut batch) = waiting.remove(&next) {
                     next += 1;
-                    sort_batch(batch, sorter, report, bad)?;
+                    sort_batch(&mut batch, sorter, report, bad)?;
+                    batch.clear();
+                    batch_pool.give(batch);
                     let _ = permit_tx.send(());
                 }
             }
