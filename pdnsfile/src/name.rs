@@ -169,32 +169,72 @@ fn plain_name(body: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Each byte of a name in the plain shape as it is stored: letters
+/// lower-cased, digits, `-`, `_` and `.` as they are; 0 for any other
+/// byte (which the plain shape does not allow).
+static PLAIN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' {
+            t[c] = b.to_ascii_lowercase();
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Whether `b` is a body in the plain shape: not empty, at most
+/// [`MAX_NAME_LEN`] bytes, only bytes [`PLAIN`] allows, and single dots
+/// between labels. One table lookup a byte, and no branch but the loop's.
+fn is_plain(b: &[u8]) -> bool {
+    if b.is_empty() || b.len() > MAX_NAME_LEN || b.first() == Some(&b'.') || b.last() == Some(&b'.')
+    {
+        return false;
+    }
+    let mut ok = true;
+    let mut prev_dot = false;
+    for &c in b {
+        let v = PLAIN[usize::from(c)];
+        let dot = v == b'.';
+        ok &= v != 0 && !(dot && prev_dot);
+        prev_dot = dot;
+    }
+    ok
+}
+
 /// Appends `body` lower-cased if it is a name in the plain shape (letters,
 /// digits, `-`, `_` and single dots between labels, no trailing dot, at
 /// most [`MAX_NAME_LEN`] bytes): then it is its own normalized form.
-/// `None` otherwise, with part of it maybe appended (the caller drops
-/// it). One pass that checks and lower-cases: this runs for every name
-/// of every input line.
+/// `None` otherwise, with nothing appended. This runs for every name of
+/// every input line.
 pub fn push_plain(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    let b = body;
-    if b.is_empty() || b.len() > MAX_NAME_LEN || b.first() == Some(&b'.') || b.last() == Some(&b'.')
-    {
+    if !is_plain(body) {
         return None;
     }
-    let mut prev_dot = false;
-    for &c in b {
-        if c == b'.' {
-            if prev_dot {
-                return None;
-            }
-            prev_dot = true;
-        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
-            prev_dot = false;
-        } else {
-            return None;
-        }
-        out.push(c.to_ascii_lowercase());
+    out.extend(body.iter().map(|&c| PLAIN[usize::from(c)]));
+    Some(())
+}
+
+/// Appends the reversed key ([`reversed_key_into`]) of `body` if it is a
+/// name in the plain shape ([`push_plain`]); `None` otherwise, with
+/// nothing appended.
+pub fn push_plain_reversed(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    if !is_plain(body) {
+        return None;
     }
+    let start = out.len();
+    out.extend(body.iter().map(|&c| PLAIN[usize::from(c)]));
+    // Reversing the whole name, then each label, puts the labels in
+    // reverse order with their bytes in order.
+    if let Some(key) = out.get_mut(start..) {
+        key.reverse();
+        for label in key.split_mut(|&c| c == b'.') {
+            label.reverse();
+        }
+    }
+    out.push(b'.');
     Some(())
 }
 
@@ -331,6 +371,49 @@ pub fn is_subdomain(name: &str, zone: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn plain_names_take_the_short_way_to_the_same_bytes() {
+        let names = [
+            "www.example.com",
+            "WWW.Example.COM",
+            "a",
+            "A-b_C.9",
+            "x.y.z.w.v.u",
+            "a..b",
+            ".a",
+            "a.",
+            "",
+            "caf\u{e9}.example",
+            "a b.c",
+            "a\\.b",
+            "a*.b",
+            "xn--bcher-kva.example",
+            "_sip._tcp.Example.org",
+        ];
+        for name in names {
+            let mut fwd = b"pre".to_vec();
+            let mut rev = b"pre".to_vec();
+            let plain = push_plain(name.as_bytes(), &mut fwd);
+            let plain_rev = push_plain_reversed(name.as_bytes(), &mut rev);
+            assert_eq!(plain.is_some(), plain_rev.is_some(), "{name:?}");
+            if plain.is_none() {
+                // Nothing appended on refusal.
+                assert_eq!(
+                    (fwd.as_slice(), rev.as_slice()),
+                    (&b"pre"[..], &b"pre"[..]),
+                    "{name:?}"
+                );
+                continue;
+            }
+            let norm = normalize(name).unwrap();
+            assert_eq!(&fwd[3..], norm.as_bytes(), "{name:?}");
+            let mut want = b"pre".to_vec();
+            reversed_key_into(&norm, &mut want);
+            assert_eq!(rev, want, "{name:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

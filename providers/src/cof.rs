@@ -471,6 +471,14 @@ mod scan {
             json_integer(self.b, &mut self.i)
         }
 
+        /// A string as [`simple_str`] reads it.
+        fn simple(&mut self) -> Option<Cow<'a, str>> {
+            self.eat(b'"')?;
+            let (text, end) = simple_str(self.b, self.i)?;
+            self.i = end;
+            Some(text)
+        }
+
         fn null(&mut self) -> Option<()> {
             self.ws();
             let rest = self.b.get(self.i..)?;
@@ -526,25 +534,110 @@ mod scan {
     /// advances `i` past its digits.
     fn json_integer(b: &[u8], i: &mut usize) -> Option<u64> {
         let start = *i;
-        let mut v: u64 = 0;
-        while let Some(&c) = b.get(*i) {
-            if !c.is_ascii_digit() {
-                break;
-            }
-            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-            *i += 1;
-        }
-        let digits = *i - start;
+        let digits = b
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        *i += digits;
+        let text = b.get(start..*i)?;
+        // Nineteen digits cannot overflow a u64; only longer numbers need
+        // the checked steps.
+        let v = if digits <= 19 {
+            text.iter().fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'))
+        } else {
+            text.iter().try_fold(0u64, |v, &c| {
+                v.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+            })?
+        };
         let leading_zero = digits > 1 && b.get(start) == Some(&b'0');
         let more = matches!(b.get(*i), Some(b'.' | b'e' | b'E'));
         (digits > 0 && !leading_zero && !more).then_some(v)
+    }
+
+    /// The index of the first `"`, `\\` or control character at or after
+    /// `start` (`b.len()` if none), eight bytes at a time: this scans
+    /// every string of every line.
+    fn special(b: &[u8], start: usize) -> usize {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // The lowest byte flagged by each test is exact (a borrow only
+        // runs upwards, past a byte that is itself flagged).
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        let mut i = start;
+        while let Some(w) = b.get(i..i + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            let w = u64::from_le_bytes(a);
+            let hit = zero(w ^ (ONES * u64::from(b'"')))
+                | zero(w ^ (ONES * u64::from(b'\\')))
+                | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+            if hit != 0 {
+                return i + (hit.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+        i + b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .unwrap_or(b.len().saturating_sub(i))
+    }
+
+    /// The contents of a JSON string at `b[start..]`, just after its
+    /// opening quote, whose only escapes are `\"`, `\\` and `\/` and
+    /// that holds no control character; and the index past its closing
+    /// quote. Borrowed when it has no escape.
+    fn simple_string(b: &[u8], start: usize) -> Option<(Cow<'_, [u8]>, usize)> {
+        let mut owned: Option<Vec<u8>> = None;
+        let mut seg = start;
+        loop {
+            let at = special(b, seg);
+            let piece = b.get(seg..at)?;
+            let c = *b.get(at)?;
+            if c < 0x20 {
+                return None;
+            }
+            if c == b'"' {
+                return Some(match owned {
+                    None => (Cow::Borrowed(b.get(start..at)?), at + 1),
+                    Some(mut o) => {
+                        o.extend_from_slice(piece);
+                        (Cow::Owned(o), at + 1)
+                    }
+                });
+            }
+            let c = *b.get(at + 1)?;
+            if !matches!(c, b'"' | b'\\' | b'/') {
+                return None;
+            }
+            let o = owned.get_or_insert_with(|| Vec::with_capacity(b.len() - start));
+            o.extend_from_slice(piece);
+            o.push(c);
+            seg = at + 2;
+        }
+    }
+
+    /// [`simple_string`] as text. Removing an ASCII backslash from UTF-8
+    /// leaves UTF-8, so the check of a copy only fails on a caller's bug.
+    fn simple_str(b: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
+        let (raw, end) = simple_string(b, start)?;
+        let text = match raw {
+            Cow::Borrowed(r) => Cow::Borrowed(std::str::from_utf8(r).ok()?),
+            Cow::Owned(o) => Cow::Owned(String::from_utf8(o).ok()?),
+        };
+        Some((text, end))
     }
 
     /// The fields of a line in the plainest shape, borrowed from it.
     pub(super) struct Plain<'a> {
         pub rrname: &'a str,
         pub rrtype: &'a str,
-        pub rdata: &'a str,
+        /// Unescaped: the only escapes taken are `\"`, `\\` and `\/`
+        /// (TXT and CAA rdata quote their strings), which need a copy.
+        pub rdata: Cow<'a, str>,
         pub time_first: u64,
         pub time_last: u64,
         pub count: Option<u64>,
@@ -596,7 +689,7 @@ mod scan {
                 match key {
                     "rrname" => once(&mut rrname, p.string()?)?,
                     "rrtype" => once(&mut rrtype, p.string()?)?,
-                    "rdata" => once(&mut rdata, p.string()?)?,
+                    "rdata" => once(&mut rdata, p.simple()?)?,
                     "time_first" => once(&mut first, p.integer()?)?,
                     "time_last" => once(&mut last, p.integer()?)?,
                     "count" => once(&mut count, p.nullable(Scanner::integer)?)?,
@@ -660,8 +753,10 @@ mod scan {
         let rrname = c.string()?;
         c.lit(b",\"rrtype\":")?;
         let rrtype = c.string()?;
-        c.lit(b",\"rdata\":")?;
-        let rdata = c.string()?;
+        c.lit(b",\"rdata\":\"")?;
+        let rdata_start = c.i;
+        let (rdata, end) = simple_string(b, rdata_start)?;
+        c.i = end;
         c.lit(b",\"time_first\":")?;
         let time_first = c.integer()?;
         c.lit(b",\"time_last\":")?;
@@ -701,7 +796,12 @@ mod scan {
         Some(Plain {
             rrname: text(rrname)?,
             rrtype: text(rrtype)?,
-            rdata: text(rdata)?,
+            // Borrowed, it is a range of the line, which is checked; a copy
+            // is checked again.
+            rdata: match rdata {
+                Cow::Borrowed(r) => Cow::Borrowed(text((rdata_start, rdata_start + r.len()))?),
+                Cow::Owned(o) => Cow::Owned(String::from_utf8(o).ok()?),
+            },
             time_first,
             time_last,
             count,
@@ -734,17 +834,11 @@ mod scan {
         fn string(&mut self) -> Option<(usize, usize)> {
             self.lit(b"\"")?;
             let start = self.i;
-            loop {
-                let c = *self.b.get(self.i)?;
-                match c {
-                    b'"' => break,
-                    b'\\' | 0..=0x1f => return None,
-                    _ => {}
-                }
-                self.i += 1;
+            let end = special(self.b, start);
+            if self.b.get(end) != Some(&b'"') {
+                return None;
             }
-            let end = self.i;
-            self.i += 1;
+            self.i = end + 1;
             Some((start, end))
         }
 
@@ -756,15 +850,16 @@ mod scan {
     /// [`plain`] in serde's shape.
     pub(super) fn line(s: &str) -> Option<FastCof<'_>> {
         let p = plain(s)?;
+        let sources = p.sources.map(|_| p.labels().map(Cow::Borrowed).collect());
         Some(FastCof {
             rrname: Cow::Borrowed(p.rrname),
             rrtype: Cow::Borrowed(p.rrtype),
-            rdata: Cow::Borrowed(p.rdata),
+            rdata: p.rdata,
             time_first: p.time_first,
             time_last: p.time_last,
             count: p.count,
             bailiwick: p.bailiwick.map(Cow::Borrowed),
-            sources: p.sources.map(|_| p.labels().map(Cow::Borrowed).collect()),
+            sources,
             time_first_ms: None,
             time_last_ms: None,
             time_first_rfc3339: None,
@@ -870,10 +965,10 @@ fn item_of(settings: &Settings, p: &scan::Plain<'_>, out: &mut Vec<u8>) -> Optio
         // The types whose rdata is one name (as normalize_rdata lists
         // them).
         known::CNAME | known::NS | known::PTR | known::DNAME | 3 | 4 | 7 | 8 | 9 => {
-            push_plain_forward(p.rdata, out)?;
+            push_plain_forward(&p.rdata, out)?;
         }
         // Every other type stores its normalized presentation text.
-        _ => push_escaped(out, rdata_of(rrtype, p.rdata).ok()?.as_bytes()),
+        _ => push_escaped(out, rdata_of(rrtype, &p.rdata).ok()?.as_bytes()),
     }
     out.extend_from_slice(&[0, 0]);
     let (first, last) = (p.time_first.min(p.time_last), p.time_first.max(p.time_last));
@@ -958,10 +1053,6 @@ fn plain_body(name: &str) -> Option<&[u8]> {
     ok.then_some(b)
 }
 
-fn plain_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
-}
-
 /// Appends a plain name normalized (lower-cased), or `None` (leaving
 /// `out` to the caller to truncate).
 fn push_plain_forward(name: &str, out: &mut Vec<u8>) -> Option<()> {
@@ -971,15 +1062,7 @@ fn push_plain_forward(name: &str, out: &mut Vec<u8>) -> Option<()> {
 /// Appends the reversed key of a plain name (its labels last to first,
 /// each followed by a dot, lower-cased), or `None`.
 fn push_plain_reversed(name: &str, out: &mut Vec<u8>) -> Option<()> {
-    let b = plain_body(name)?;
-    for label in b.rsplit(|&c| c == b'.') {
-        if label.is_empty() || !label.iter().all(|&c| plain_byte(c)) {
-            return None;
-        }
-        out.extend(label.iter().map(u8::to_ascii_lowercase));
-        out.push(b'.');
-    }
-    Some(())
+    pdnsfile::name::push_plain_reversed(plain_body(name)?, out)
 }
 
 /// Appends stored rdata with `0x00` escaped as `0x00 0xff`, as sort items
@@ -1249,6 +1332,11 @@ mod fast_tests {
             ("MX", "10 mail.example.com."),
             ("MX", "mail.example.com"),
             ("TXT", r#"\"v=spf1 -all\""#),
+            ("TXT", r#"\"a\\\"b\" \"c\/d\\\\\""#),
+            ("TXT", r#"\"line\nbreak\""#),
+            ("TXT", r#"\"tab\u0041\""#),
+            ("TXT", r#"\"trailing\\"#),
+            ("CNAME", r#"a\/b.example"#),
             ("SOA", "ns.example. host.example. 1 2 3 4 5"),
             ("SRV", "0 5 5060 sip.example."),
             ("CAA", r#"0 issue \"ca.example\""#),
@@ -1372,7 +1460,7 @@ mod fast_tests {
                     (
                         p.rrname,
                         p.rrtype,
-                        p.rdata,
+                        &p.rdata,
                         p.time_first,
                         p.time_last,
                         p.count,
