@@ -395,11 +395,24 @@ impl<'a> Reader<'a> {
 
 /// Appends an unsigned LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
+    // Built on the stack and appended once: one capacity check instead of
+    // one a byte (this runs several times for every entry).
+    let mut buf = [0u8; 10];
+    let mut n = 0;
+    for slot in &mut buf {
+        n += 1;
+        if v < 0x80 {
+            *slot = v as u8;
+            break;
+        }
+        *slot = (v as u8) | 0x80;
         v >>= 7;
     }
-    out.push(v as u8);
+    out.extend_from_slice(buf.get(..n).unwrap_or_default());
 }
 
 /// Appends a varint length and the bytes.

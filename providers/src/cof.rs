@@ -960,7 +960,7 @@ fn item_of(settings: &Settings, p: &scan::Plain<'_>, out: &mut Vec<u8>) -> Optio
     out.push(0);
     out.extend_from_slice(&rrtype.to_be_bytes());
     match rrtype {
-        known::A => push_escaped(out, &p.rdata.parse::<Ipv4Addr>().ok()?.octets()),
+        known::A => push_escaped(out, &ipv4(&p.rdata)?),
         known::AAAA => push_escaped(out, &p.rdata.parse::<Ipv6Addr>().ok()?.octets()),
         // The types whose rdata is one name (as normalize_rdata lists
         // them).
@@ -1065,9 +1065,41 @@ fn push_plain_reversed(name: &str, out: &mut Vec<u8>) -> Option<()> {
     pdnsfile::name::push_plain_reversed(plain_body(name)?, out)
 }
 
+/// An IPv4 address in dotted-quad form. The form this project writes
+/// (four decimal octets, no leading zero) is read here, a byte at a time;
+/// anything else is left to `Ipv4Addr`'s parser, so what is accepted, and
+/// how, is exactly the standard library's.
+fn ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.as_bytes().split(|&c| c == b'.');
+    for slot in &mut out {
+        let part = parts.next()?;
+        let plain = matches!(part.len(), 1..=3)
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part.first() != Some(&b'0'));
+        if !plain {
+            return s.parse::<Ipv4Addr>().ok().map(|a| a.octets());
+        }
+        // At most three digits: no overflow.
+        let v = part.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
+        if v > 255 {
+            return None;
+        }
+        *slot = v as u8;
+    }
+    if parts.next().is_some() {
+        return s.parse::<Ipv4Addr>().ok().map(|a| a.octets());
+    }
+    Some(out)
+}
+
 /// Appends stored rdata with `0x00` escaped as `0x00 0xff`, as sort items
 /// hold it.
 fn push_escaped(out: &mut Vec<u8>, rdata: &[u8]) {
+    if !rdata.contains(&0) {
+        out.extend_from_slice(rdata);
+        return;
+    }
     for &b in rdata {
         out.push(b);
         if b == 0 {
@@ -1436,6 +1468,37 @@ mod fast_tests {
         // The item path must actually be taken, or this test proves
         // nothing: most plain lines qualify.
         assert!(fast_hits > 150, "only {fast_hits} lines took the item path");
+    }
+
+    #[test]
+    fn ipv4_reads_what_the_standard_library_reads() {
+        for s in [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3.256",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "",
+            ".",
+            "1.2.3.",
+            " 1.2.3.4",
+            "1.2.3.4 ",
+            "+1.2.3.4",
+            "1.2.3.-4",
+            "0x1.2.3.4",
+            "1111.2.3.4",
+            "1.2.3.999",
+            "\u{661}.2.3.4",
+            "192.0.2.1",
+        ] {
+            let want = s.parse::<std::net::Ipv4Addr>().ok().map(|a| a.octets());
+            assert_eq!(super::ipv4(s), want, "{s:?}");
+        }
     }
 
     #[test]
