@@ -16,6 +16,7 @@ use domain::base::wire::ParseError;
 use domain::base::{Message, ParsedRecord};
 use domain::dep::octseq::Parser;
 use domain::rdata::AllRecordData;
+use pdnsfile::format::{put_len_bytes, put_varint};
 use pdnsfile::record::{normalize_rdata, push_ddd};
 use pdnsfile::rrtype::known;
 use pdnsfile::{name, Entry};
@@ -50,7 +51,7 @@ pub(crate) fn message(
     time: u64,
     source: Option<&str>,
     stats: &mut Stats,
-    sink: &mut dyn FnMut(Entry),
+    sink: &mut Sink<'_>,
 ) {
     let Ok(msg) = Message::from_slice(data) else {
         stats.skip("dns-short-header");
@@ -78,7 +79,7 @@ fn records(
     time: u64,
     source: Option<&str>,
     stats: &mut Stats,
-    sink: &mut dyn FnMut(Entry),
+    sink: &mut Sink<'_>,
 ) -> Result<(), ParseError> {
     let mut questions = msg.question();
     for q in &mut questions {
@@ -88,12 +89,9 @@ fn records(
     while let Some(mut records) = section {
         for rec in &mut records {
             let rec = rec?;
-            if let Some(mut e) = observation(&rec, time, stats)? {
-                if let Some(s) = source {
-                    e.sources.push(s.to_string());
-                }
+            if let Some(o) = observation(&rec, time, source, stats)? {
                 stats.records += 1;
-                sink(e);
+                sink(&o);
             }
         }
         section = records.next_section()?;
@@ -101,13 +99,160 @@ fn records(
     Ok(())
 }
 
+/// Where observations go: a callback given each one, borrowed from its
+/// message.
+pub type Sink<'s> = dyn FnMut(&Observation<'_>) + 's;
+
+/// One observation: a record of a response, still borrowed from its
+/// message, with everything checked that decides whether it is one (so
+/// the counts are the same whichever form it is taken in). Take it as an
+/// [`Entry`], or straight as a sort item, which skips the text round
+/// trips of names and addresses.
+pub struct Observation<'a> {
+    owner: ParsedName<&'a [u8]>,
+    rtype: u16,
+    rdata: Data<'a>,
+    time: u64,
+    source: Option<&'a str>,
+}
+
+/// An observation's rdata, in the cheapest form that gives both its text
+/// and its stored bytes.
+enum Data<'a> {
+    V4([u8; 4]),
+    V6([u8; 16]),
+    /// Types whose rdata is one name.
+    Name(ParsedName<&'a [u8]>),
+    /// Every other type, as canonical presentation text.
+    Text(String),
+}
+
+impl Data<'_> {
+    fn text(&self) -> String {
+        match self {
+            Data::V4(o) => pdnsfile::record::ipv4_text(*o),
+            Data::V6(o) => std::net::Ipv6Addr::from(*o).to_string(),
+            Data::Name(n) => labels_to_name(n).unwrap_or_default(),
+            Data::Text(t) => t.clone(),
+        }
+    }
+}
+
+impl Observation<'_> {
+    /// The observation as an entry seen once, at the packet's time.
+    pub fn entry(&self) -> Entry {
+        Entry {
+            rrname: labels_to_name(&self.owner).unwrap_or_default(),
+            rrtype: self.rtype,
+            rdata: self.rdata.text(),
+            time_first: self.time,
+            time_last: self.time,
+            count: Some(1),
+            sources: self.source.map(|s| vec![s.to_string()]).unwrap_or_default(),
+            bailiwick: None,
+        }
+    }
+
+    /// Appends the sort item of [`Observation::entry`]
+    /// ([`pdnsfile::sortkey::encode_into`]) without building it: the same
+    /// bytes (the tests compare the two on every observation of every
+    /// bundled capture).
+    pub fn encode_item(&self, out: &mut Vec<u8>) {
+        push_reversed_key(&self.owner, out);
+        out.push(0);
+        out.extend_from_slice(&self.rtype.to_be_bytes());
+        let start = out.len();
+        match &self.rdata {
+            Data::V4(o) => out.extend_from_slice(o),
+            Data::V6(o) => out.extend_from_slice(o),
+            Data::Name(n) => push_name(n, out),
+            Data::Text(t) => pdnsfile::record::encode_rdata_into(self.rtype, t, out),
+        }
+        pdnsfile::sortkey::escape_rdata_from(out, start);
+        out.extend_from_slice(&[0, 0]);
+        put_varint(out, self.time);
+        put_varint(out, self.time);
+        // A count of one, plus one (0 means unknown).
+        put_varint(out, 2);
+        match self.source {
+            Some(s) => {
+                put_varint(out, 1);
+                put_len_bytes(out, s.as_bytes());
+            }
+            None => put_varint(out, 0),
+        }
+        // No bailiwick.
+        put_varint(out, 0);
+    }
+}
+
+/// The labels of a wire name other than the root's, in order, without
+/// allocating for names of up to 16 labels.
+fn with_labels<R>(n: &ParsedName<&[u8]>, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    let mut inline: [&[u8]; 16] = [&[]; 16];
+    let mut count = 0;
+    let mut spilled: Vec<&[u8]> = Vec::new();
+    for label in n.iter() {
+        let bytes = label.as_slice();
+        if bytes.is_empty() {
+            continue;
+        }
+        match inline.get_mut(count) {
+            Some(slot) if spilled.is_empty() => *slot = bytes,
+            _ => {
+                if spilled.is_empty() {
+                    spilled.extend_from_slice(&inline);
+                }
+                spilled.push(bytes);
+            }
+        }
+        count += 1;
+    }
+    if spilled.is_empty() {
+        f(inline.get(..count).unwrap_or_default())
+    } else {
+        f(&spilled)
+    }
+}
+
+/// Appends the reversed key of a wire name (its labels last to first,
+/// each followed by a dot): what `name::reversed_key_into` makes of
+/// [`labels_to_name`].
+fn push_reversed_key(n: &ParsedName<&[u8]>, out: &mut Vec<u8>) {
+    with_labels(n, |labels| {
+        for label in labels.iter().rev() {
+            name::push_label_bytes(out, label);
+            out.push(b'.');
+        }
+    });
+}
+
+/// Appends [`labels_to_name`] of a wire name.
+fn push_name(n: &ParsedName<&[u8]>, out: &mut Vec<u8>) {
+    let start = out.len();
+    for label in n.iter() {
+        let bytes = label.as_slice();
+        if bytes.is_empty() {
+            continue;
+        }
+        if out.len() > start {
+            out.push(b'.');
+        }
+        name::push_label_bytes(out, bytes);
+    }
+    if out.len() == start {
+        out.push(b'.');
+    }
+}
+
 /// The observation of one record, `None` for a record that is not one
 /// (OPT, another class) or whose rdata does not decode (counted).
-fn observation(
-    rec: &ParsedRecord<'_, [u8]>,
+fn observation<'a>(
+    rec: &ParsedRecord<'a, [u8]>,
     time: u64,
+    source: Option<&'a str>,
     stats: &mut Stats,
-) -> Result<Option<Entry>, ParseError> {
+) -> Result<Option<Observation<'a>>, ParseError> {
     let rtype = rec.rtype();
     if rtype == Rtype::OPT {
         return Ok(None);
@@ -116,30 +261,25 @@ fn observation(
         stats.skip("not-class-in");
         return Ok(None);
     }
-    let owner = match labels_to_name(&rec.owner()) {
-        Some(n) => n,
-        None => {
-            stats.skip("dns-long-name");
-            return Ok(None);
-        }
-    };
-    let Some(rdata) = presentation(rec) else {
+    // `domain` refuses a wire name over 255 octets, and such a name
+    // presents in at most 1003 bytes (four labels of 63 octets, each as
+    // `\ddd`), under name::MAX_NAME_LEN (a test checks it): no length
+    // check is needed here.
+    let owner = rec.owner();
+    let Some(rdata) = data(rec) else {
         stats.skip("dns-bad-rdata");
         return Ok(None);
     };
-    // The owner comes from `name::from_labels` and the rdata from
-    // `presentation`, both already in the canonical form `Entry::new`
-    // would make (the tests check it on every observation): normalizing
-    // them again would cost a fifth of the decoding time.
-    Ok(Some(Entry {
-        rrname: owner,
-        rrtype: rtype.to_int(),
+    // The owner's text comes from `labels_to_name` and the rdata's from
+    // `data`, both already in the canonical form `Entry::new` would make
+    // (the tests check it on every observation): normalizing them again
+    // would cost a fifth of the decoding time.
+    Ok(Some(Observation {
+        owner,
+        rtype: rtype.to_int(),
         rdata,
-        time_first: time,
-        time_last: time,
-        count: Some(1),
-        sources: Vec::new(),
-        bailiwick: None,
+        time,
+        source,
     }))
 }
 
@@ -246,8 +386,14 @@ impl<'a> ParseAnyRecordData<'a, [u8]> for Raw<'a> {
 /// type `domain` knows does not decode (an A of 3 octets, a name running
 /// past the rdata).
 fn presentation(rec: &ParsedRecord<'_, [u8]>) -> Option<String> {
+    data(rec).map(|d| d.text())
+}
+
+/// A record's rdata in the form [`Observation`] keeps; `None` where
+/// [`presentation`] has none.
+fn data<'a>(rec: &ParsedRecord<'a, [u8]>) -> Option<Data<'a>> {
     let rtype = rec.rtype().to_int();
-    let typed = match rec.to_any_record::<Rdata<'_>>() {
+    let typed = match rec.to_any_record::<Rdata<'a>>() {
         Ok(t) => t,
         // Rdata of a type whose wire form has no compressed names (DS,
         // NSEC, SVCB, ...) that does not parse as that type is kept in
@@ -259,26 +405,29 @@ fn presentation(rec: &ParsedRecord<'_, [u8]>) -> Option<String> {
                 .to_any_record::<Raw<'_>>()
                 .ok()
                 .map(|r| generic(r.data().bytes))
-                .and_then(|t| normalize_rdata(rtype, &t).ok());
+                .and_then(|t| normalize_rdata(rtype, &t).ok())
+                .map(Data::Text);
         }
         Err(_) => return None,
     };
     let nm = |n: &ParsedName<&[u8]>| labels_to_name(n);
+    // Never too long (see `observation`).
+    let one = |n: &ParsedName<&'a [u8]>| Some(Data::Name(*n));
     // The arms that build the text from canonical names, numbers and
     // addresses give canonical text; the others go through
     // `normalize_rdata`.
     let text = match typed.data() {
-        AllRecordData::A(a) => Some(pdnsfile::record::ipv4_text(a.addr().octets())),
-        AllRecordData::Aaaa(a) => Some(a.addr().to_string()),
-        AllRecordData::Cname(c) => nm(c.cname()),
-        AllRecordData::Ns(c) => nm(c.nsdname()),
-        AllRecordData::Ptr(c) => nm(c.ptrdname()),
-        AllRecordData::Dname(c) => nm(c.dname()),
-        AllRecordData::Mb(c) => nm(c.madname()),
-        AllRecordData::Md(c) => nm(c.madname()),
-        AllRecordData::Mf(c) => nm(c.madname()),
-        AllRecordData::Mg(c) => nm(c.madname()),
-        AllRecordData::Mr(c) => nm(c.newname()),
+        AllRecordData::A(a) => return Some(Data::V4(a.addr().octets())),
+        AllRecordData::Aaaa(a) => return Some(Data::V6(a.addr().octets())),
+        AllRecordData::Cname(c) => return one(c.cname()),
+        AllRecordData::Ns(c) => return one(c.nsdname()),
+        AllRecordData::Ptr(c) => return one(c.ptrdname()),
+        AllRecordData::Dname(c) => return one(c.dname()),
+        AllRecordData::Mb(c) => return one(c.madname()),
+        AllRecordData::Md(c) => return one(c.madname()),
+        AllRecordData::Mf(c) => return one(c.madname()),
+        AllRecordData::Mg(c) => return one(c.madname()),
+        AllRecordData::Mr(c) => return one(c.newname()),
         AllRecordData::Mx(m) => nm(m.exchange()).map(|x| format!("{} {x}", m.preference())),
         AllRecordData::Srv(s) => {
             nm(s.target()).map(|t| format!("{} {} {} {t}", s.priority(), s.weight(), s.port()))
@@ -296,10 +445,10 @@ fn presentation(rec: &ParsedRecord<'_, [u8]>) -> Option<String> {
         },
         AllRecordData::Txt(t) => Some(quote(t.iter())),
         AllRecordData::Unknown(u) if rtype == known::SPF => txt(u.data()),
-        AllRecordData::Unknown(u) => return normalize_rdata(rtype, &generic(u.data())).ok(),
-        other => return normalize_rdata(rtype, &other.to_string()).ok(),
+        AllRecordData::Unknown(u) => normalize_rdata(rtype, &generic(u.data())).ok(),
+        other => normalize_rdata(rtype, &other.to_string()).ok(),
     };
-    text
+    text.map(Data::Text)
 }
 
 /// The canonical presentation of wire rdata of a type, read on its own
@@ -324,6 +473,34 @@ pub fn rdata_presentation(rtype: u16, rdata: &[u8]) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_longest_wire_name_presents_within_the_limit() {
+        // 255 octets: four labels of 63, 63, 63 and 61 octets that all
+        // present as `\ddd`, and the root.
+        let message = |labels: &[u8]| {
+            let mut msg = vec![0, 0, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+            for &len in labels {
+                msg.push(len);
+                msg.extend(std::iter::repeat_n(0xffu8, usize::from(len)));
+            }
+            msg.push(0);
+            msg.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 192, 0, 2, 1]);
+            msg
+        };
+        let msg = message(&[63, 63, 63, 61]);
+        let m = Message::from_slice(&msg).unwrap();
+        let rec = m.answer().unwrap().next().unwrap().unwrap();
+        let text = labels_to_name(&rec.owner()).unwrap();
+        assert_eq!(text.len(), 1003);
+        assert!(text.len() <= name::MAX_NAME_LEN);
+        // One more octet (256) is refused by the parser.
+        let long = message(&[63, 63, 63, 62]);
+        assert!(Message::from_slice(&long)
+            .ok()
+            .and_then(|m| m.answer().ok()?.next()?.ok())
+            .is_none());
+    }
 
     #[test]
     fn ipv4_like_std() {

@@ -81,7 +81,7 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
 use pdnsfile::Entry;
 
-pub use dns::rdata_presentation;
+pub use dns::{rdata_presentation, Observation, Sink};
 pub use stats::Stats;
 
 /// Errors that stop reading a capture. Damage inside a capture is not an
@@ -229,6 +229,21 @@ impl Decoder {
     /// is not an error: the damage is counted (`capture-truncated`,
     /// `capture-malformed`) and what came before is kept.
     pub fn read<R: Read>(&mut self, input: R, sink: &mut dyn FnMut(Entry)) -> Result<(), Error> {
+        self.read_observations(input, &mut |o| sink(o.entry()))
+    }
+
+    /// [`Decoder::read`], handing each observation over as it is, borrowed
+    /// from its packet: [`Observation::encode_item`] makes its sort item
+    /// without the entry's strings.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::read`].
+    pub fn read_observations<R: Read>(
+        &mut self,
+        input: R,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
         let mut input = Keep {
             inner: input,
             error: None,
@@ -241,11 +256,7 @@ impl Decoder {
         }
     }
 
-    fn read_blocks<R: Read>(
-        &mut self,
-        input: &mut R,
-        sink: &mut dyn FnMut(Entry),
-    ) -> Result<(), Error> {
+    fn read_blocks<R: Read>(&mut self, input: &mut R, sink: &mut Sink<'_>) -> Result<(), Error> {
         let mut reader = match create_reader(1 << 16, input) {
             Ok(r) => r,
             // Empty input: nothing in it, which is not an error.
@@ -360,14 +371,21 @@ impl Decoder {
     /// at `time` (Unix seconds): for callers that have frames from
     /// elsewhere, and for tests.
     pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut dyn FnMut(Entry)) {
-        self.dissector.frame(link, time, data, sink);
+        self.dissector
+            .frame(link, time, data, &mut |o| sink(o.entry()));
     }
 
     /// Decodes one DNS message (without TCP length prefix) seen at
     /// `time`.
     pub fn message(&mut self, data: &[u8], time: u64, sink: &mut dyn FnMut(Entry)) {
         let d = &mut self.dissector;
-        dns::message(data, time, d.opts.source.as_deref(), &mut d.stats, sink);
+        dns::message(
+            data,
+            time,
+            d.opts.source.as_deref(),
+            &mut d.stats,
+            &mut |o| sink(o.entry()),
+        );
     }
 
     /// Ends the current frames: what waits after a hole in an open TCP
@@ -375,6 +393,6 @@ impl Decoder {
     /// and dropped. [`Decoder::read`] does this at the end of
     /// each capture.
     pub fn finish(&mut self, sink: &mut dyn FnMut(Entry)) {
-        self.dissector.finish(sink);
+        self.dissector.finish(&mut |o| sink(o.entry()));
     }
 }

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use pdnsfile::Entry;
+use crate::dns::Sink;
 
 use crate::frag::{self, Defrag, Outcome};
 use crate::tcp::{self, Reassembler, Segment};
@@ -89,7 +89,7 @@ impl Dissector {
     }
 
     /// One captured frame of link type `link` at `time` (Unix seconds).
-    pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut dyn FnMut(Entry)) {
+    pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut Sink<'_>) {
         self.stats.packets += 1;
         if time >= self.last_sweep.saturating_add(SWEEP_EVERY) {
             self.sweep(time, sink);
@@ -156,7 +156,7 @@ impl Dissector {
     }
 
     /// Ends the capture: TCP streams still open are closed and counted.
-    pub fn finish(&mut self, sink: &mut dyn FnMut(Entry)) {
+    pub fn finish(&mut self, sink: &mut Sink<'_>) {
         let mut msgs = Vec::new();
         let mut skips = Vec::new();
         self.tcp
@@ -168,7 +168,7 @@ impl Dissector {
         self.flush_expired_fragments();
     }
 
-    fn sweep(&mut self, now: u64, sink: &mut dyn FnMut(Entry)) {
+    fn sweep(&mut self, now: u64, sink: &mut Sink<'_>) {
         self.last_sweep = now;
         let mut msgs = Vec::new();
         let mut skips = Vec::new();
@@ -769,7 +769,7 @@ impl Dissector {
         &mut self,
         msgs: Vec<(Vec<u8>, u64)>,
         skips: Vec<&'static str>,
-        sink: &mut dyn FnMut(Entry),
+        sink: &mut Sink<'_>,
     ) {
         for w in skips {
             self.stats.skip(w);
@@ -783,5 +783,5 @@ impl Dissector {
 /// What every layer passes down: the packet's time and where entries go.
 struct Cx<'a> {
     time: u64,
-    sink: &'a mut dyn FnMut(Entry),
+    sink: &'a mut Sink<'a>,
 }

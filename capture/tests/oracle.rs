@@ -81,10 +81,20 @@ fn oracle(path: &Path) -> BTreeMap<Key, i64> {
 }
 
 fn ours(path: &Path) -> (BTreeMap<Key, i64>, String) {
-    let mut dec = Decoder::new(Options::default());
+    // With a source label, so the items carry one.
+    let mut dec = Decoder::new(Options {
+        source: Some("pcap:oracle".into()),
+        ..Options::default()
+    });
     let mut out = BTreeMap::new();
     let file = std::fs::File::open(path).unwrap();
-    dec.read(file, &mut |e| {
+    dec.read_observations(file, &mut |o| {
+        let e = o.entry();
+        // The sort item made straight from the packet is the entry's, on
+        // every observation of every real capture.
+        let mut item = Vec::new();
+        o.encode_item(&mut item);
+        assert_eq!(item, pdnsfile::sortkey::encode(&e), "{e:?}");
         assert_eq!(
             (e.time_first, e.time_last, e.count),
             (e.time_first, e.time_first, Some(1))

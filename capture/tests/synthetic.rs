@@ -46,7 +46,12 @@ fn decode_with(bytes: &[u8], opts: Options) -> (Vec<Obs>, Stats) {
     assert!(sniff(bytes));
     let mut d = Decoder::new(opts);
     let mut out = Vec::new();
-    d.read(bytes, &mut |e: Entry| {
+    d.read_observations(bytes, &mut |o| {
+        let e: Entry = o.entry();
+        // The sort item made straight from the packet is the entry's.
+        let mut item = Vec::new();
+        o.encode_item(&mut item);
+        assert_eq!(item, pdnsfile::sortkey::encode(&e), "{e:?}");
         assert_eq!(
             (e.time_first, e.time_last, e.count),
             (e.time_first, e.time_first, Some(1))

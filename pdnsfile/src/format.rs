@@ -395,24 +395,14 @@ impl<'a> Reader<'a> {
 
 /// Appends an unsigned LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    if v < 0x80 {
-        out.push(v as u8);
-        return;
-    }
-    // Built on the stack and appended once: one capacity check instead of
-    // one a byte (this runs several times for every entry).
-    let mut buf = [0u8; 10];
-    let mut n = 0;
-    for slot in &mut buf {
-        n += 1;
-        if v < 0x80 {
-            *slot = v as u8;
-            break;
-        }
-        *slot = (v as u8) | 0x80;
+    // One reservation, then pushes that find the room there (a copy from
+    // a stack buffer costs a memcpy call for a few bytes).
+    out.reserve(10);
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
         v >>= 7;
     }
-    out.extend_from_slice(buf.get(..n).unwrap_or_default());
+    out.push(v as u8);
 }
 
 /// Appends a varint length and the bytes.

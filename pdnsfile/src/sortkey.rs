@@ -48,8 +48,14 @@ pub fn encode_key_into(out: &mut Vec<u8>, rrname: &str, rrtype: u16, rdata: &str
     out.extend_from_slice(&rrtype.to_be_bytes());
     let start = out.len();
     crate::record::encode_rdata_into(rrtype, rdata, out);
-    // Stored rdata rarely holds 0x00 (only addresses can); escape it in
-    // place when it does.
+    escape_rdata_from(out, start);
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Escapes each `0x00` of the stored rdata at `out[start..]` as `0x00
+/// 0xff`, as a key part holds it. Stored rdata rarely holds 0x00 (only
+/// addresses can): then nothing moves.
+pub fn escape_rdata_from(out: &mut Vec<u8>, start: usize) {
     if out.get(start..).is_some_and(|r| r.contains(&0)) {
         let raw = out.split_off(start);
         for b in raw {
@@ -59,7 +65,6 @@ pub fn encode_key_into(out: &mut Vec<u8>, rrname: &str, rrtype: u16, rdata: &str
             }
         }
     }
-    out.extend_from_slice(&[0, 0]);
 }
 
 /// The length of the key part of an encoding (to compare keys only).

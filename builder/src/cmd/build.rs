@@ -592,11 +592,13 @@ fn read_capture(
     let produce = move || {
         let mut batch = Batch::new();
         let mut stopped = false;
-        let read = decoder.read(input, &mut |e| {
+        let read = decoder.read_observations(input, &mut |o| {
             if stopped {
                 return;
             }
-            batch.push(&e);
+            // Straight to a sort item: no entry, no text round trip.
+            o.encode_item(&mut batch.items);
+            batch.ends.push(batch.items.len());
             if batch.is_full() {
                 let full = std::mem::replace(&mut batch, Batch::new());
                 stopped = tx.send(full).is_err();
@@ -660,11 +662,6 @@ impl Batch {
         self.ends.clear();
         self.errors.clear();
         self.lines = 0;
-    }
-
-    fn push(&mut self, e: &Entry) {
-        sortkey::encode_into(&mut self.items, e);
-        self.ends.push(self.items.len());
     }
 
     fn is_full(&self) -> bool {
