@@ -394,6 +394,39 @@ impl RunReader {
     /// Reads the next item into `cur` (front-coded against the one
     /// before); false at the end of the run.
     fn advance(&mut self) -> Result<bool> {
+        // Nearly every item lies whole in the reader's buffer: it is taken
+        // from there in one step. Only one cut by the buffer's end takes
+        // the byte-at-a-time way below.
+        let buf = match self.inner.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return self.advance_slowly(),
+            Err(e) => return Err(Error::io("reading a sort run", e)),
+        };
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let mut r = crate::format::Reader::new(buf, "sort run");
+        if let (Ok(shared), Ok(len)) = (r.varint(), r.varint()) {
+            let head = r.pos();
+            let item = usize::try_from(len)
+                .ok()
+                .and_then(|len| buf.get(head..head.checked_add(len)?));
+            if let (Some(item), Ok(shared)) = (item, usize::try_from(shared)) {
+                if shared > self.cur.len() {
+                    return Err(Error::corrupt("sort run", "bad length"));
+                }
+                self.cur.truncate(shared);
+                self.cur.extend_from_slice(item);
+                let used = head + item.len();
+                self.inner.consume(used);
+                return Ok(true);
+            }
+        }
+        self.advance_slowly()
+    }
+
+    /// [`RunReader::advance`] for an item that straddles the buffer's end.
+    fn advance_slowly(&mut self) -> Result<bool> {
         let ctx = |e| Error::io("reading a sort run", e);
         let Some(shared) = self.varint()? else {
             return Ok(false);

@@ -546,8 +546,11 @@ pub struct Writer<W: Write> {
     set_ids: HashMap<Vec<u16>, u32>,
     sets: Vec<Vec<u16>>,
     // Statistics.
-    by_type: BTreeMap<u16, u64>,
-    by_source: BTreeMap<u16, u64>,
+    /// Entries per type, indexed by type (grown as types appear): a
+    /// counter per entry, so no map lookup.
+    by_type: Vec<u64>,
+    /// Entries per source set, indexed by set id; per source at the end.
+    by_set: Vec<u64>,
     histogram: HistogramBuilder,
     time_first: Option<u64>,
     time_last: Option<u64>,
@@ -623,8 +626,8 @@ impl<W: Write> Writer<W> {
             source_labels: Vec::new(),
             set_ids: HashMap::new(),
             sets: Vec::new(),
-            by_type: BTreeMap::new(),
-            by_source: BTreeMap::new(),
+            by_type: Vec::new(),
+            by_set: Vec::new(),
             histogram: HistogramBuilder::default(),
             time_first: None,
             time_last: None,
@@ -760,13 +763,12 @@ impl<W: Write> Writer<W> {
                 set
             }
         };
-        for &id in self
-            .sets
-            .get(set as usize)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            *self.by_source.entry(id).or_default() += 1;
+        let i = set as usize;
+        if i >= self.by_set.len() {
+            self.by_set.resize(i + 1, 0);
+        }
+        if let Some(n) = self.by_set.get_mut(i) {
+            *n += 1;
         }
         Ok(set)
     }
@@ -900,7 +902,13 @@ impl<W: Write> Writer<W> {
         }
 
         // Statistics.
-        *self.by_type.entry(e.rrtype).or_default() += 1;
+        let t = usize::from(e.rrtype);
+        if t >= self.by_type.len() {
+            self.by_type.resize(t + 1, 0);
+        }
+        if let Some(n) = self.by_type.get_mut(t) {
+            *n += 1;
+        }
         self.histogram.add(e.time_first, e.time_last);
         self.time_first = Some(
             self.time_first
@@ -1148,6 +1156,12 @@ impl<W: Write> Writer<W> {
         table.push(self.write_section(Kind::Sources, &src, SECTION_REQUIRED)?);
 
         // META.
+        let mut by_source: BTreeMap<u16, u64> = BTreeMap::new();
+        for (set, &n) in self.sets.iter().zip(&self.by_set) {
+            for &id in set {
+                *by_source.entry(id).or_default() += n;
+            }
+        }
         let meta = Meta {
             created_by: self.opts.created_by.clone(),
             build_time: self.opts.build_time,
@@ -1155,13 +1169,12 @@ impl<W: Write> Writer<W> {
             name_count: u64::from(self.name_count),
             time_first: self.time_first,
             time_last: self.time_last,
-            counts_by_type: self
-                .by_type
-                .iter()
-                .map(|(&t, &n)| (rrtype::to_string(t), n))
+            counts_by_type: (0..=u16::MAX)
+                .zip(&self.by_type)
+                .filter(|(_, &n)| n > 0)
+                .map(|(t, &n)| (rrtype::to_string(t), n))
                 .collect(),
-            counts_by_source: self
-                .by_source
+            counts_by_source: by_source
                 .iter()
                 .filter_map(|(&s, &n)| Some((self.source_labels.get(usize::from(s))?.clone(), n)))
                 .collect(),
