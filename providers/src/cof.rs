@@ -559,7 +559,7 @@ mod scan {
     /// The index of the first `"`, `\\` or control character at or after
     /// `start` (`b.len()` if none), eight bytes at a time: this scans
     /// every string of every line.
-    fn special(b: &[u8], start: usize) -> usize {
+    pub(super) fn special(b: &[u8], start: usize) -> usize {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         // The lowest byte flagged by each test is exact (a borrow only
@@ -1468,6 +1468,32 @@ mod fast_tests {
         // The item path must actually be taken, or this test proves
         // nothing: most plain lines qualify.
         assert!(fast_hits > 150, "only {fast_hits} lines took the item path");
+    }
+
+    #[test]
+    fn special_finds_the_first_quote_backslash_or_control_byte() {
+        // Every position, every byte value at it, over a run of plain
+        // bytes and of high bytes (UTF-8), at every start.
+        for fill in [b'a', 0xc3, 0x7f, 0xa0] {
+            for len in [0usize, 1, 7, 8, 9, 16, 23] {
+                for at in 0..=len {
+                    for b in 0..=255u8 {
+                        let mut v = vec![fill; len];
+                        if at < len {
+                            v[at] = b;
+                        }
+                        for start in 0..=len.min(3) {
+                            let want = v
+                                .iter()
+                                .skip(start)
+                                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                                .map_or(len, |p| p + start);
+                            assert_eq!(scan::special(&v, start), want, "{v:?} from {start}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
