@@ -1051,18 +1051,32 @@ impl<W: Write> Writer<W> {
             &mut self.names_fwd,
             ExternalSorter::new(0, tmp.clone(), false),
         );
+        // Set when the rest fails: the index thread then stops at its next
+        // batch instead of finishing work that will be thrown away.
+        let cancel = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| -> Result<W> {
             let fwd = std::thread::Builder::new()
                 .name("pdnsfile-names".into())
-                .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp))
+                .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp, &cancel))
                 .map_err(|e| Error::io("starting the name index thread", e))?;
-            self.finish_beside(fwd)
+            let mut fwd = Some(fwd);
+            let done = self.finish_beside(&mut fwd);
+            if let Some(h) = fwd.take() {
+                // The error comes first; joined here, a panic of the thread
+                // cannot replace it with a panic of the scope.
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = h.join();
+            }
+            done
         })
     }
 
     /// [`Writer::finish`] once the forward name index is being built by
-    /// `fwd`.
-    fn finish_beside(mut self, fwd: std::thread::ScopedJoinHandle<'_, Result<Spool>>) -> Result<W> {
+    /// `fwd` (taken to be joined; left there when an error comes first).
+    fn finish_beside(
+        mut self,
+        fwd: &mut Option<std::thread::ScopedJoinHandle<'_, Result<Spool>>>,
+    ) -> Result<W> {
         let tmp = self.tmp.clone();
         let back = std::mem::replace(&mut self.back, BackEnd::stopped());
         let (
@@ -1118,12 +1132,16 @@ impl<W: Write> Writer<W> {
             ExternalSorter::new(0, tmp.clone(), false),
         );
         let post = build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp);
-        let fwd = fwd.join().map_err(|_| {
-            Error::io(
-                "forward name index",
-                io::Error::other("the thread panicked"),
-            )
-        })??;
+        let joined = fwd.take().map(std::thread::ScopedJoinHandle::join);
+        let fwd = match joined {
+            Some(Ok(r)) => r?,
+            _ => {
+                return Err(Error::io(
+                    "forward name index",
+                    io::Error::other("the thread panicked"),
+                ))
+            }
+        };
         let post = post?;
         table.push(self.copy_section(Kind::NamesForward, fwd)?);
         let Postings {
@@ -1468,7 +1486,11 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
 /// the suffixes of forward names (every output differs), and it cost
 /// more than both other name structures together. A forward match is
 /// turned into its id through NAMES_REV.
-fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
+fn build_forward_names(
+    sorter: ExternalSorter,
+    tmp: &PathBuf,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Spool> {
     let err = |e| Error::io("forward name index", io::Error::other(e));
     let mut fwd = FstBuilder::new(Spool::new(tmp)?);
     let names = sorter.finish()?;
@@ -1481,6 +1503,12 @@ fn build_forward_names(sorter: ExternalSorter, tmp: &PathBuf) -> Result<Spool> {
             .spawn_scoped(s, move || names.send_batches(&tx))
             .map_err(|e| Error::io("starting the name merge thread", e))?;
         for batch in rx {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::io(
+                    "forward name index",
+                    io::Error::other("stopped: the archive failed"),
+                ));
+            }
             for name in batch?.iter() {
                 fwd.insert(name, 0).map_err(err)?;
             }

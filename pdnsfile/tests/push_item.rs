@@ -236,3 +236,69 @@ fn out_of_order_items_name_both_keys() {
         .unwrap_err();
     assert!(matches!(err, Error::KeyOutOfOrder { .. }), "{err}");
 }
+
+/// An output that accepts `left` bytes, then fails every write.
+struct FailsAfter {
+    left: usize,
+}
+
+impl std::io::Write for FailsAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An output that fails while the archive is written, with the forward
+/// name index being built beside it, ends in an error: not a panic, and
+/// not a wait for work that is thrown away.
+#[test]
+fn an_output_failing_part_way_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items: Vec<Vec<u8>> = (0..20_000u32)
+        .map(|i| {
+            sortkey::encode(&entry(
+                &format!("host{i}.zone{}.example", i % 97),
+                1,
+                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                100,
+                200,
+                Some(1),
+            ))
+        })
+        .collect();
+    items.sort();
+    let mut finished = 0;
+    for left in [0usize, 100, 10_000, 200_000, 400_000] {
+        let opts = WriterOptions {
+            memory: 1 << 16,
+            tmp_dir: Some(dir.path().to_path_buf()),
+            ..WriterOptions::default()
+        };
+        let mut w = match Writer::new(FailsAfter { left }, opts) {
+            Ok(w) => w,
+            Err(_) => continue,
+        };
+        let mut pushed = Ok(());
+        for item in &items {
+            pushed = w.push_item(item);
+            if pushed.is_err() {
+                break;
+            }
+        }
+        if pushed.is_ok() {
+            assert!(w.finish().is_err(), "left {left}");
+            finished += 1;
+        }
+    }
+    // The point is the failure inside finish, beside the index thread.
+    assert!(finished > 0, "every output failed before finish");
+}

@@ -880,9 +880,13 @@ fn read_lines(
                         batch.errors.push((lineno, e));
                     }
                 }
+                // A chunk grown for one very long line is not kept: the
+                // pool would hold it, and others like it, to the end.
                 let mut data = chunk.data;
-                data.clear();
-                chunks.give(data);
+                if data.capacity() <= 2 * CHUNK_BYTES {
+                    data.clear();
+                    chunks.give(data);
+                }
                 if batch_tx.send((chunk.seq, batch)).is_err() {
                     break;
                 }
@@ -924,8 +928,10 @@ fn read_lines(
                 while let Some(mut batch) = waiting.remove(&next) {
                     next += 1;
                     sort_batch(&mut batch, sorter, report, bad)?;
-                    batch.clear();
-                    batch_pool.give(batch);
+                    if batch.items.capacity() <= 2 * BATCH_BYTES {
+                        batch.clear();
+                        batch_pool.give(batch);
+                    }
                     let _ = permit_tx.send(());
                 }
             }
