@@ -16,7 +16,6 @@ use domain::base::wire::ParseError;
 use domain::base::{Message, ParsedRecord};
 use domain::dep::octseq::Parser;
 use domain::rdata::AllRecordData;
-use pdnsfile::format::{put_len_bytes, put_varint};
 use pdnsfile::record::{normalize_rdata, push_ddd};
 use pdnsfile::rrtype::known;
 use pdnsfile::{name, Entry};
@@ -170,19 +169,14 @@ impl Observation<'_> {
         }
         pdnsfile::sortkey::escape_rdata_from(out, start);
         out.extend_from_slice(&[0, 0]);
-        put_varint(out, self.time);
-        put_varint(out, self.time);
-        // A count of one, plus one (0 means unknown).
-        put_varint(out, 2);
-        match self.source {
-            Some(s) => {
-                put_varint(out, 1);
-                put_len_bytes(out, s.as_bytes());
-            }
-            None => put_varint(out, 0),
-        }
-        // No bailiwick.
-        put_varint(out, 0);
+        pdnsfile::sortkey::encode_payload_into(
+            out,
+            self.time,
+            self.time,
+            Some(1),
+            self.source.map(str::as_bytes).into_iter(),
+            None,
+        );
     }
 }
 

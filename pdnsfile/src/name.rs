@@ -73,31 +73,31 @@ fn parse_labels(input: &str) -> Result<Vec<Vec<u8>>> {
 /// presentation form: lower-cased, `.` and `\` escaped, octets outside
 /// printable ASCII as `\ddd`.
 pub fn push_label(out: &mut String, label: &[u8]) {
+    escape_label(label, |b| out.push(char::from(b)));
+}
+
+/// [`push_label`] into bytes (for callers building sort items without a
+/// `String`): the same text, byte for byte.
+pub fn push_label_bytes(out: &mut Vec<u8>, label: &[u8]) {
+    escape_label(label, |b| out.push(b));
+}
+
+/// The presentation of a wire label, lower-cased, one ASCII byte at a
+/// time: `.` and `\` escaped with a backslash, other octets outside
+/// printable ASCII as `\ddd`.
+fn escape_label(label: &[u8], mut emit: impl FnMut(u8)) {
     for &b in label {
         let b = b.to_ascii_lowercase();
         match b {
             b'.' | b'\\' => {
-                out.push('\\');
-                out.push(char::from(b));
+                emit(b'\\');
+                emit(b);
             }
-            0x21..=0x7e => out.push(char::from(b)),
+            0x21..=0x7e => emit(b),
             _ => {
-                crate::record::push_ddd(out, b);
-            }
-        }
-    }
-}
-
-/// [`push_label`] into bytes (for callers building sort items without a
-/// `String`): the same text, byte for byte (a test checks every octet).
-pub fn push_label_bytes(out: &mut Vec<u8>, label: &[u8]) {
-    for &b in label {
-        let b = b.to_ascii_lowercase();
-        match b {
-            b'.' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-            0x21..=0x7e => out.push(b),
-            _ => {
-                out.extend_from_slice(&[b'\\', b'0' + b / 100, b'0' + (b / 10) % 10, b'0' + b % 10])
+                for d in [b'\\', b'0' + b / 100, b'0' + (b / 10) % 10, b'0' + b % 10] {
+                    emit(d);
+                }
             }
         }
     }

@@ -25,18 +25,38 @@ pub fn encode(e: &Entry) -> Vec<u8> {
 /// Appends an entry's encoding to `out` (to batch many in one buffer).
 pub fn encode_into(out: &mut Vec<u8>, e: &Entry) {
     encode_key_into(out, &e.rrname, e.rrtype, &e.rdata);
-    put_varint(out, e.time_first);
-    put_varint(out, e.time_last);
-    put_varint(out, e.count.map_or(0, |c| c.saturating_add(1)));
-    put_varint(out, e.sources.len() as u64);
-    for s in &e.sources {
-        put_len_bytes(out, s.as_bytes());
+    encode_payload_into(
+        out,
+        e.time_first,
+        e.time_last,
+        e.count,
+        e.sources.iter().map(String::as_bytes),
+        e.bailiwick.as_deref().map(str::as_bytes),
+    );
+}
+
+/// Appends the payload that follows the key part (see the module docs):
+/// for callers that write the key part themselves.
+pub fn encode_payload_into<'a>(
+    out: &mut Vec<u8>,
+    time_first: u64,
+    time_last: u64,
+    count: Option<u64>,
+    sources: impl ExactSizeIterator<Item = &'a [u8]>,
+    bailiwick: Option<&[u8]>,
+) {
+    put_varint(out, time_first);
+    put_varint(out, time_last);
+    put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+    put_varint(out, sources.len() as u64);
+    for s in sources {
+        put_len_bytes(out, s);
     }
-    match &e.bailiwick {
+    match bailiwick {
         None => put_varint(out, 0),
         Some(b) => {
             put_varint(out, b.len() as u64 + 1);
-            out.extend_from_slice(b.as_bytes());
+            out.extend_from_slice(b);
         }
     }
 }

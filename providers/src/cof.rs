@@ -1096,16 +1096,9 @@ fn ipv4(s: &str) -> Option<[u8; 4]> {
 /// Appends stored rdata with `0x00` escaped as `0x00 0xff`, as sort items
 /// hold it.
 fn push_escaped(out: &mut Vec<u8>, rdata: &[u8]) {
-    if !rdata.contains(&0) {
-        out.extend_from_slice(rdata);
-        return;
-    }
-    for &b in rdata {
-        out.push(b);
-        if b == 0 {
-            out.push(0xff);
-        }
-    }
+    let start = out.len();
+    out.extend_from_slice(rdata);
+    pdnsfile::sortkey::escape_rdata_from(out, start);
 }
 
 #[cfg(test)]
