@@ -1,10 +1,20 @@
 //! A bounded-memory external sort of byte strings.
 //!
-//! Items are buffered until half the budget, then sorted and spilled as
-//! a zstd-compressed run to an anonymous temporary file on a background
-//! thread while the next half fills; `finish` merges the runs and the
-//! last buffer (sorted in memory, never spilled) with a heap. Memory
-//! stays near the budget whatever the input size.
+//! Items are buffered, and each full buffer is sorted and front-coded
+//! into a run on a background thread while the next one fills. A run is
+//! kept in memory while the runs held there fit the budget's share for
+//! them, and otherwise compressed (zstd) to an anonymous temporary file;
+//! `finish` merges the runs and the last buffer (sorted in memory, never
+//! spilled) with a heap. Memory stays near the budget whatever the input
+//! size.
+//!
+//! Why runs in memory: compressing a run, writing it and reading it back
+//! was most of the cost of a sort that spills (zstd alone about a tenth of
+//! a whole 10 M-entry build), while a front-coded run takes half the
+//! memory of the buffer it came from, so a budget that cannot hold the
+//! input as buffers often holds it as runs. A run in memory is freed
+//! chunk by chunk as the merge reads it, so the memory it held is
+//! returned while the consumer's own memory grows.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -17,14 +27,125 @@ use crate::error::{Error, Result};
 pub struct ExternalSorter {
     /// The buffer being filled.
     buf: Buffer,
-    /// Bytes one buffer may hold: half the budget, since one buffer can
-    /// be spilling while the next fills.
+    /// Bytes one buffer may hold.
     budget: usize,
-    runs: Vec<File>,
+    /// Bytes the runs kept in memory may hold together: what the budget
+    /// leaves beside the buffer being filled, the one being sorted and
+    /// the run it becomes.
+    run_budget: usize,
+    /// Bytes the runs kept in memory hold.
+    run_bytes: usize,
+    /// Bytes per chunk of a run kept in memory ([`RUN_CHUNK`]; tests
+    /// make it small to cut items across chunks).
+    run_chunk: usize,
+    runs: Vec<Run>,
     /// The run being written on a background thread, if any.
-    spilling: Option<JoinHandle<Result<File>>>,
+    spilling: Option<JoinHandle<Result<Run>>>,
     tmp_dir: PathBuf,
     dedup: bool,
+}
+
+/// Where an [`ExternalSorter`]'s runs are (for logs and benchmarks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Runs kept in memory.
+    pub in_memory: usize,
+    /// Runs compressed to temporary files.
+    pub in_files: usize,
+    /// Bytes of the runs kept in memory.
+    pub memory_bytes: usize,
+}
+
+/// A sorted run: its items front-coded, each as the length it shares
+/// with the item before, the length of the rest, and the rest.
+enum Run {
+    /// Compressed in a temporary file, rewound.
+    File(File),
+    /// In memory.
+    Memory(MemRun),
+}
+
+/// Bytes per chunk of a run kept in memory.
+const RUN_CHUNK: usize = 4 << 20;
+
+/// A front-coded run in memory, in anonymous mappings of [`RUN_CHUNK`]
+/// bytes. Mappings rather than heap blocks because they go back to the
+/// system when dropped: a run is dropped a chunk at a time while it is
+/// read, and heap blocks freed in that order need not shrink the
+/// process.
+struct MemRun {
+    /// Bytes of each new chunk.
+    chunk: usize,
+    /// The chunks and how many bytes of each are used.
+    chunks: std::collections::VecDeque<(memmap2::MmapMut, usize)>,
+    /// Read position in the first chunk.
+    pos: usize,
+    /// Bytes used in all chunks.
+    len: usize,
+}
+
+impl Write for MemRun {
+    fn write(&mut self, mut b: &[u8]) -> io::Result<usize> {
+        let n = b.len();
+        while !b.is_empty() {
+            let full = self.chunks.back().is_none_or(|(m, used)| *used == m.len());
+            if full {
+                self.chunks
+                    .push_back((memmap2::MmapMut::map_anon(self.chunk)?, 0));
+            }
+            let Some((map, used)) = self.chunks.back_mut() else {
+                return Err(io::Error::other("no chunk"));
+            };
+            let take = b.len().min(map.len() - *used);
+            let (now, later) = b.split_at(take);
+            if let Some(dst) = map.get_mut(*used..*used + take) {
+                dst.copy_from_slice(now);
+            }
+            *used += take;
+            self.len += take;
+            b = later;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for MemRun {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for MemRun {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // A chunk read to its end is dropped (unmapped) here.
+        while self
+            .chunks
+            .front()
+            .is_some_and(|(_, used)| self.pos >= *used)
+        {
+            self.chunks.pop_front();
+            self.pos = 0;
+        }
+        Ok(self
+            .chunks
+            .front()
+            .and_then(|(m, used)| m.get(self.pos..*used))
+            .unwrap_or_default())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
 }
 
 /// Items waiting to be sorted.
@@ -94,23 +215,26 @@ impl Buffer {
         })
     }
 
-    /// Sorts and writes the buffer as a compressed run; returns the file,
-    /// rewound.
-    fn write_run(mut self, tmp_dir: &PathBuf, dedup: bool) -> Result<File> {
+    /// Sorts the buffer into a run: kept in memory when it takes at most
+    /// `room` bytes there, otherwise compressed to a temporary file.
+    fn write_run(
+        mut self,
+        tmp_dir: &PathBuf,
+        dedup: bool,
+        room: usize,
+        chunk: usize,
+    ) -> Result<Run> {
         self.sort(dedup);
-        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
-        let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-        // zstd's fast level -1: runs are read back once and deleted, so
-        // compression speed matters more than ratio (about 3 % less CPU
-        // for a build than level 1).
-        let enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
-        // Items are small: batching them before the encoder saves a call
-        // into zstd's buffer per item.
-        let mut enc = BufWriter::with_capacity(1 << 16, enc);
-        // Front coding: each item as the length it shares with the one
-        // before, then the rest. Sorted neighbours share most of their
-        // reversed names, so zstd gets less to compress and less goes to
-        // disk (no CPU change measurable on this machine).
+        let ctx = |e| Error::io("writing a sort run", e);
+        let mut run = MemRun {
+            chunk: chunk.max(1),
+            chunks: std::collections::VecDeque::new(),
+            pos: 0,
+            len: 0,
+        };
+        // Front coding: sorted neighbours share most of their reversed
+        // names, so the run is smaller in memory and zstd gets less to
+        // compress.
         let mut head = Vec::with_capacity(20);
         let mut prev: &[u8] = &[];
         for (_, slot) in &self.idx {
@@ -120,19 +244,33 @@ impl Buffer {
             head.clear();
             crate::format::put_varint(&mut head, shared as u64);
             crate::format::put_varint(&mut head, rest.len() as u64);
-            enc.write_all(&head).map_err(ctx)?;
-            enc.write_all(rest).map_err(ctx)?;
+            run.write_all(&head).map_err(ctx)?;
+            run.write_all(rest).map_err(ctx)?;
             prev = item;
         }
+        // The buffer goes before the run is compressed or kept.
+        drop(self);
+        if run.len <= room {
+            return Ok(Run::Memory(run));
+        }
+        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+        let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
+        // zstd's fast level -1: runs are read back once and deleted, so
+        // compression speed matters more than ratio (about 3 % less CPU
+        // for a build than level 1).
+        let mut enc =
+            zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
+        for (map, used) in std::mem::take(&mut run.chunks) {
+            enc.write_all(map.get(..used).unwrap_or_default())
+                .map_err(ctx)?;
+        }
         let mut file = enc
-            .into_inner()
-            .map_err(|e| ctx(e.into_error()))?
             .finish()
             .map_err(ctx)?
             .into_inner()
             .map_err(|e| ctx(e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(ctx)?;
-        Ok(file)
+        Ok(Run::File(file))
     }
 }
 
@@ -247,12 +385,31 @@ fn prefix(item: &[u8]) -> Prefix {
 struct Prefix(u64, u64, u64, u64);
 
 impl ExternalSorter {
-    /// A sorter that spills to `tmp_dir` beyond `budget` bytes. With
-    /// `dedup`, equal items come out once.
+    /// A sorter that holds about `budget` bytes and spills to `tmp_dir`
+    /// beyond. With `dedup`, equal items come out once.
+    ///
+    /// Half the budget buffers items, so every run but the last goes to
+    /// a file: the fewest runs to merge.
     pub fn new(budget: usize, tmp_dir: PathBuf, dedup: bool) -> ExternalSorter {
+        ExternalSorter::with_buffer(budget, budget / 2, tmp_dir, dedup)
+    }
+
+    /// [`ExternalSorter::new`] with `buffer` bytes of items sorted at a
+    /// time: larger buffers make fewer runs to merge, smaller ones leave
+    /// more of the budget (beyond three buffers) to keep runs in memory.
+    pub fn with_buffer(
+        budget: usize,
+        buffer: usize,
+        tmp_dir: PathBuf,
+        dedup: bool,
+    ) -> ExternalSorter {
+        let buffer = buffer.max(1 << 16);
         ExternalSorter {
             buf: Buffer::default(),
-            budget: (budget / 2).max(1 << 16),
+            budget: buffer,
+            run_budget: budget.saturating_sub(3 * buffer),
+            run_bytes: 0,
+            run_chunk: RUN_CHUNK,
             runs: Vec::new(),
             spilling: None,
             tmp_dir,
@@ -283,9 +440,11 @@ impl ExternalSorter {
         self.wait_for_spill()?;
         let buf = std::mem::take(&mut self.buf);
         let (tmp_dir, dedup) = (self.tmp_dir.clone(), self.dedup);
+        let room = self.run_budget.saturating_sub(self.run_bytes);
+        let chunk = self.run_chunk;
         let handle = std::thread::Builder::new()
             .name("pdnsfile-sort".into())
-            .spawn(move || buf.write_run(&tmp_dir, dedup))
+            .spawn(move || buf.write_run(&tmp_dir, dedup, room, chunk))
             .map_err(|e| Error::io("starting a sort thread", e))?;
         self.spilling = Some(handle);
         Ok(())
@@ -293,15 +452,43 @@ impl ExternalSorter {
 
     fn wait_for_spill(&mut self) -> Result<()> {
         if let Some(h) = self.spilling.take() {
-            let file = h.join().map_err(|_| {
+            let run = h.join().map_err(|_| {
                 Error::io(
                     "writing a sort run",
                     io::Error::other("the thread panicked"),
                 )
             })??;
-            self.runs.push(file);
+            if let Run::Memory(m) = &run {
+                self.run_bytes += m.len;
+            }
+            self.runs.push(run);
         }
         Ok(())
+    }
+
+    /// The runs sorted so far: how many are kept in memory, how many went
+    /// to files, and the bytes of those in memory.
+    pub fn runs(&self) -> RunStats {
+        let in_memory = self
+            .runs
+            .iter()
+            .filter(|r| matches!(r, Run::Memory(_)))
+            .count();
+        RunStats {
+            in_memory,
+            in_files: self.runs.len() - in_memory,
+            memory_bytes: self.run_bytes,
+        }
+    }
+
+    /// Waits for the run being sorted, if any, so that [`ExternalSorter::runs`]
+    /// counts it.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors writing it.
+    pub fn settle(&mut self) -> Result<()> {
+        self.wait_for_spill()
     }
 
     /// Ends input and returns the items in order.
@@ -315,10 +502,17 @@ impl ExternalSorter {
         // read it back would cost a compression and a decompression.
         let last = std::mem::take(&mut self.buf).in_order_halves(self.dedup)?;
         let mut sources = Vec::with_capacity(self.runs.len() + 2);
-        for f in self.runs.drain(..) {
-            let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
+        for run in self.runs.drain(..) {
+            let inner: Box<dyn BufRead + Send> = match run {
+                Run::File(f) => {
+                    let dec =
+                        zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
+                    Box::new(BufReader::with_capacity(1 << 16, dec))
+                }
+                Run::Memory(m) => Box::new(m),
+            };
             sources.push(Source::Run(RunReader {
-                inner: BufReader::with_capacity(1 << 16, dec),
+                inner,
                 cur: Vec::new(),
             }));
         }
@@ -353,7 +547,7 @@ impl ExternalSorter {
 
 /// One spilled run being read back; `cur` holds its current item.
 struct RunReader {
-    inner: BufReader<zstd::Decoder<'static, BufReader<File>>>,
+    inner: Box<dyn BufRead + Send>,
     cur: Vec<u8>,
 }
 
@@ -708,6 +902,76 @@ mod tests {
         expect.sort();
         let got: Vec<Vec<u8>> = s.finish().unwrap().map(|r| r.unwrap()).collect();
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn runs_kept_in_memory_and_runs_in_files_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        for chunk in [13, 500, 1 << 20] {
+            // Buffers of 64 KiB and room for about four runs in memory:
+            // the first runs stay there (cut into chunks of `chunk` bytes,
+            // so items straddle chunks), the later ones go to files.
+            let mut s = ExternalSorter::with_buffer(
+                3 * (64 << 10) + 150_000,
+                64 << 10,
+                dir.path().to_path_buf(),
+                false,
+            );
+            s.run_chunk = chunk;
+            let mut expect = Vec::new();
+            for i in 0..30_000u32 {
+                let mut v = b"com.example."[..(i % 13) as usize].to_vec();
+                v.extend_from_slice(&(i.wrapping_mul(2_654_435_761) % 9_973).to_be_bytes());
+                v.extend(std::iter::repeat_n(b'z', (i % 23) as usize));
+                expect.push(v.clone());
+                s.push(&v).unwrap();
+            }
+            s.wait_for_spill().unwrap();
+            let in_memory = s
+                .runs
+                .iter()
+                .filter(|r| matches!(r, Run::Memory(_)))
+                .count();
+            let in_files = s.runs.len() - in_memory;
+            assert!(
+                in_memory >= 2 && in_files >= 2,
+                "{in_memory} in memory, {in_files} in files"
+            );
+            assert!(s.run_bytes <= s.run_budget);
+            expect.sort();
+            let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
+            assert_eq!(got, expect, "chunks of {chunk} bytes");
+        }
+    }
+
+    #[test]
+    fn a_run_in_memory_reads_back_what_was_written_and_frees_its_chunks() {
+        let mut run = MemRun {
+            chunk: 10,
+            chunks: std::collections::VecDeque::new(),
+            pos: 0,
+            len: 0,
+        };
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for piece in data.chunks(37) {
+            run.write_all(piece).unwrap();
+        }
+        assert_eq!(run.len, 1000);
+        assert_eq!(run.chunks.len(), 100);
+        let mut back = Vec::new();
+        let mut part = [0u8; 33];
+        loop {
+            let n = run.read(&mut part).unwrap();
+            if n == 0 {
+                break;
+            }
+            back.extend_from_slice(&part[..n]);
+            // Chunks read to their end are gone.
+            assert!(run.chunks.len() <= 100 - back.len() / 10 + 1);
+        }
+        assert_eq!(back, data);
+        assert!(run.fill_buf().unwrap().is_empty());
+        assert!(run.chunks.is_empty());
     }
 
     #[test]

@@ -200,7 +200,21 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         .as_ref()
         .and_then(|b| b.meta().map(|m| m.inputs.clone()))
         .unwrap_or_default();
-    let mut sorter = ExternalSorter::new(args.memory / 2, tmp_dir.clone(), false);
+    // While inputs are read, the sort is the only large user of memory:
+    // it takes seven eighths of the budget (the rest is the readers' and
+    // parsers' buffers), in buffers of 3/32, so that runs kept in memory
+    // may take what three buffers leave (19/32). The writer's own sorts
+    // get half the budget later, while those runs are freed as they are
+    // merged: the two grow and shrink together. On 10 M shuffled entries
+    // (1 GiB), all 12 runs stay in memory (592 MB), and the sort costs
+    // about a quarter less CPU than with every run compressed to a file
+    // (`pdnsfile/examples/sortbench.rs`).
+    let mut sorter = ExternalSorter::with_buffer(
+        args.memory / 8 * 7,
+        args.memory / 32 * 3,
+        tmp_dir.clone(),
+        false,
+    );
     let mut report = BuildReport::default();
     let progress = progress_bar(args, &files);
     for path in &files {
@@ -318,6 +332,19 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             report.bad_total()
         ),
         json!({"files": report.files, "lines": report.lines, "entries": report.entries_in, "bad_lines": report.bad_lines, "skipped": report.skipped}),
+    );
+    sorter.settle()?;
+    let runs = sorter.runs();
+    args.log.info(
+        "sort",
+        &format!(
+            "{} sorted runs: {} in memory ({} MB), {} in temporary files",
+            runs.in_memory + runs.in_files,
+            runs.in_memory,
+            runs.memory_bytes >> 20,
+            runs.in_files
+        ),
+        json!({"runs_in_memory": runs.in_memory, "memory_bytes": runs.memory_bytes, "runs_in_files": runs.in_files}),
     );
     let started = std::time::Instant::now();
     let out = AtomicFile::create(&args.output)?;
