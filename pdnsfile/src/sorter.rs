@@ -169,50 +169,23 @@ impl Buffer {
         self.arena.len + self.idx.len() * ITEM_OVERHEAD
     }
 
-    /// Sorts the index (and drops duplicates when asked).
-    fn sort(&mut self, dedup: bool) {
-        sort_index(&mut self.idx, &self.arena, dedup);
-    }
-
-    /// The buffer sorted and laid out in order, as two halves, each sorted
-    /// and copied on its own thread: this runs between the read and the
+    /// The buffer sorted into two runs in memory, each half sorted and
+    /// front-coded on its own thread: this runs between the read and the
     /// write phases of a build, when no other work can overlap it. The
-    /// merge reads the halves as two sources.
-    ///
-    /// Why a copy: reading a sorted index over items stored in arrival
-    /// order touches memory at random, one cache miss per item with work
-    /// in between; the copy takes the same misses in a tight loop, where
-    /// they overlap, and the merge then reads memory in sequence (a third
-    /// less time for a build whose sort fits in memory). The copies
-    /// replace the buffer, so the two exist together only here, within
-    /// the sorter's two-buffer budget.
-    fn in_order_halves(mut self, dedup: bool) -> Result<[Buffer; 2]> {
+    /// runs replace the buffer (at about half its size), and the merge
+    /// then reads memory in sequence rather than an index over items in
+    /// arrival order (one cache miss per item).
+    fn into_runs(mut self, dedup: bool, chunk: usize) -> Result<[MemRun; 2]> {
         let mid = self.idx.len() / 2;
-        let second = self.idx.split_off(mid);
+        let mut second = self.idx.split_off(mid);
+        let mut first = std::mem::take(&mut self.idx);
         let arena = &self.arena;
-        let half = |idx: Vec<(Prefix, Slot)>| -> Result<Buffer> {
-            let mut idx = idx;
-            sort_index(&mut idx, arena, dedup);
-            let mut out = Buffer {
-                arena: Arena::default(),
-                idx: Vec::with_capacity(idx.len()),
-            };
-            for (i, &(p, slot)) in idx.iter().enumerate() {
-                if let Some((_, ahead)) = idx.get(i + PREFETCH_AHEAD) {
-                    prefetch(arena.get(*ahead));
-                }
-                let s = out.arena.push(arena.get(slot))?;
-                out.idx.push((p, s));
-            }
-            Ok(out)
-        };
-        let first = std::mem::take(&mut self.idx);
-        std::thread::scope(|s| -> Result<[Buffer; 2]> {
+        std::thread::scope(|s| -> Result<[MemRun; 2]> {
             let other = std::thread::Builder::new()
                 .name("pdnsfile-sort".into())
-                .spawn_scoped(s, || half(second))
+                .spawn_scoped(s, || encode_run(&mut second, arena, dedup, chunk))
                 .map_err(|e| Error::io("starting a sort thread", e))?;
-            let a = half(first)?;
+            let a = encode_run(&mut first, arena, dedup, chunk)?;
             let b = other.join().map_err(|_| {
                 Error::io("sorting", io::Error::other("the sort thread panicked"))
             })??;
@@ -230,55 +203,12 @@ impl Buffer {
         room: usize,
         chunk: usize,
     ) -> Result<(Run, Buffer)> {
-        self.sort(dedup);
-        let ctx = |e| Error::io("writing a sort run", e);
-        let mut run = MemRun {
-            chunk: chunk.max(1),
-            chunks: std::collections::VecDeque::new(),
-            pos: 0,
-            len: 0,
-        };
-        // Front coding: sorted neighbours share most of their reversed
-        // names, so the run is smaller in memory and zstd gets less to
-        // compress.
-        let mut head = Vec::with_capacity(20);
-        let mut prev: &[u8] = &[];
-        for (i, (_, slot)) in self.idx.iter().enumerate() {
-            if let Some((_, ahead)) = self.idx.get(i + PREFETCH_AHEAD) {
-                prefetch(self.arena.get(*ahead));
-            }
-            let item = self.arena.get(*slot);
-            let shared = common_prefix(item, prev);
-            let rest = item.get(shared..).unwrap_or_default();
-            head.clear();
-            crate::format::put_varint(&mut head, shared as u64);
-            crate::format::put_varint(&mut head, rest.len() as u64);
-            run.write_all(&head).map_err(ctx)?;
-            run.write_all(rest).map_err(ctx)?;
-            prev = item;
-        }
+        let run = encode_run(&mut self.idx, &self.arena, dedup, chunk)?;
         self.clear();
         if run.len <= room {
             return Ok((Run::Memory(run), self));
         }
-        let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
-        let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-        // zstd's fast level -1: runs are read back once and deleted, so
-        // compression speed matters more than ratio (about 3 % less CPU
-        // for a build than level 1).
-        let mut enc =
-            zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
-        for (map, used) in std::mem::take(&mut run.chunks) {
-            enc.write_all(map.get(..used).unwrap_or_default())
-                .map_err(ctx)?;
-        }
-        let mut file = enc
-            .finish()
-            .map_err(ctx)?
-            .into_inner()
-            .map_err(|e| ctx(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(ctx)?;
-        Ok((Run::File(file), self))
+        Ok((Run::File(run_to_file(run, tmp_dir)?), self))
     }
 
     /// Empties the buffer and keeps its memory: the chunks go to the
@@ -290,7 +220,67 @@ impl Buffer {
     }
 }
 
-/// How many items ahead [`Buffer::write_run`] prefetches.
+/// Sorts `idx` (over `arena`'s items) and front-codes the items in that
+/// order into a run in memory: each as the length it shares with the
+/// item before, the length of the rest, and the rest. Sorted neighbours
+/// share most of their reversed names, so the run is smaller in memory
+/// and zstd gets less to compress.
+fn encode_run(
+    idx: &mut Vec<(Prefix, Slot)>,
+    arena: &Arena,
+    dedup: bool,
+    chunk: usize,
+) -> Result<MemRun> {
+    sort_index(idx, arena, dedup);
+    let ctx = |e| Error::io("writing a sort run", e);
+    let mut run = MemRun {
+        chunk: chunk.max(1),
+        chunks: std::collections::VecDeque::new(),
+        pos: 0,
+        len: 0,
+    };
+    let mut head = Vec::with_capacity(20);
+    let mut prev: &[u8] = &[];
+    for (i, (_, slot)) in idx.iter().enumerate() {
+        if let Some((_, ahead)) = idx.get(i + PREFETCH_AHEAD) {
+            prefetch(arena.get(*ahead));
+        }
+        let item = arena.get(*slot);
+        let shared = common_prefix(item, prev);
+        let rest = item.get(shared..).unwrap_or_default();
+        head.clear();
+        crate::format::put_varint(&mut head, shared as u64);
+        crate::format::put_varint(&mut head, rest.len() as u64);
+        run.write_all(&head).map_err(ctx)?;
+        run.write_all(rest).map_err(ctx)?;
+        prev = item;
+    }
+    Ok(run)
+}
+
+/// Compresses a run to a temporary file in `tmp_dir`, freeing its memory
+/// chunk by chunk; returns the file, rewound.
+fn run_to_file(mut run: MemRun, tmp_dir: &PathBuf) -> Result<File> {
+    let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+    let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
+    // zstd's fast level -1: runs are read back once and deleted, so
+    // compression speed matters more than ratio (about 3 % less CPU for a
+    // build than level 1).
+    let mut enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
+    while let Some((map, used)) = run.chunks.pop_front() {
+        enc.write_all(map.get(..used).unwrap_or_default())
+            .map_err(ctx)?;
+    }
+    let mut file = enc
+        .finish()
+        .map_err(ctx)?
+        .into_inner()
+        .map_err(|e| ctx(e.into_error()))?;
+    file.seek(SeekFrom::Start(0)).map_err(ctx)?;
+    Ok(file)
+}
+
+/// How many items ahead [`encode_run`] prefetches.
 const PREFETCH_AHEAD: usize = 16;
 
 /// Asks the CPU to bring the start of `item` into its cache. A sorted
@@ -551,6 +541,40 @@ impl ExternalSorter {
         self.wait_for_spill()
     }
 
+    /// Moves runs held in memory to files, the newest first, until they
+    /// and the items not yet sorted take at most `limit` bytes; returns
+    /// what they take then. A consumer that needs memory of its own while
+    /// it reads the output calls this before [`ExternalSorter::finish`],
+    /// with what the budget leaves it.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors writing runs.
+    pub fn shrink_to(&mut self, limit: usize) -> Result<usize> {
+        self.wait_for_spill()?;
+        let pending = self.buf.bytes();
+        for run in self.runs.iter_mut().rev() {
+            if self.run_bytes + pending <= limit {
+                break;
+            }
+            if let Run::Memory(m) = run {
+                let len = m.len;
+                let m = std::mem::replace(
+                    m,
+                    MemRun {
+                        chunk: 1,
+                        chunks: std::collections::VecDeque::new(),
+                        pos: 0,
+                        len: 0,
+                    },
+                );
+                *run = Run::File(run_to_file(m, &self.tmp_dir)?);
+                self.run_bytes -= len;
+            }
+        }
+        Ok(self.run_bytes + pending)
+    }
+
     /// Ends input and returns the items in order.
     ///
     /// # Errors
@@ -561,9 +585,10 @@ impl ExternalSorter {
         self.spare = None;
         // The last buffer is merged from memory: writing it out only to
         // read it back would cost a compression and a decompression.
-        let last = std::mem::take(&mut self.buf).in_order_halves(self.dedup)?;
+        let last = std::mem::take(&mut self.buf).into_runs(self.dedup, self.run_chunk)?;
         let mut sources = Vec::with_capacity(self.runs.len() + 2);
-        for run in self.runs.drain(..) {
+        let runs = self.runs.drain(..).chain(last.into_iter().map(Run::Memory));
+        for run in runs {
             let inner: Box<dyn BufRead + Send> = match run {
                 Run::File(f) => {
                     let dec =
@@ -572,16 +597,9 @@ impl ExternalSorter {
                 }
                 Run::Memory(m) => Box::new(m),
             };
-            sources.push(Source::Run(RunReader {
+            sources.push(RunReader {
                 inner,
                 cur: Vec::new(),
-            }));
-        }
-        for buf in last {
-            sources.push(Source::Memory {
-                buf,
-                next: 0,
-                cur: (0, 0, 0),
             });
         }
         let mut live = Vec::with_capacity(sources.len());
@@ -700,42 +718,6 @@ impl RunReader {
     }
 }
 
-/// A sorted stream of items: a spilled run, or the last buffer, sorted
-/// in memory.
-enum Source {
-    Run(RunReader),
-    Memory {
-        buf: Buffer,
-        /// Index of the next item in `buf.idx`.
-        next: usize,
-        cur: Slot,
-    },
-}
-
-impl Source {
-    /// Moves to the next item; false at the end.
-    fn advance(&mut self) -> Result<bool> {
-        match self {
-            Source::Run(r) => r.advance(),
-            Source::Memory { buf, next, cur } => match buf.idx.get(*next) {
-                Some(&(_, s)) => {
-                    *cur = s;
-                    *next += 1;
-                    Ok(true)
-                }
-                None => Ok(false),
-            },
-        }
-    }
-
-    fn current(&self) -> &[u8] {
-        match self {
-            Source::Run(r) => &r.cur,
-            Source::Memory { buf, cur, .. } => buf.arena.get(*cur),
-        }
-    }
-}
-
 /// A k-way merge over a tree of losers: `tree[0]` is the source whose
 /// item comes first, and each inner node `1..k` holds the source that
 /// lost the match played there (leaf of source `i`: node `k + i`). After
@@ -746,7 +728,7 @@ impl Source {
 /// other. Items stay where their source holds them: nothing is allocated
 /// per item.
 struct Merge {
-    sources: Vec<Source>,
+    sources: Vec<RunReader>,
     /// Whether each source still has a current item.
     live: Vec<bool>,
     tree: Vec<usize>,
@@ -758,7 +740,7 @@ struct Merge {
 impl Merge {
     /// A merge of `sources`, each already moved to its first item (or
     /// exhausted, as `live` says).
-    fn new(sources: Vec<Source>, live: Vec<bool>) -> Merge {
+    fn new(sources: Vec<RunReader>, live: Vec<bool>) -> Merge {
         let k = sources.len();
         let mut merge = Merge {
             sources,
@@ -800,7 +782,7 @@ impl Merge {
             (Some(true), _) => return true,
             _ => return false,
         }
-        let item = |i: usize| self.sources.get(i).map(Source::current);
+        let item = |i: usize| self.sources.get(i).map(|s| s.cur.as_slice());
         match item(a).cmp(&item(b)) {
             std::cmp::Ordering::Less => true,
             std::cmp::Ordering::Equal => a < b,
@@ -851,7 +833,7 @@ impl Merge {
     fn current(&self) -> &[u8] {
         self.advance
             .and_then(|i| self.sources.get(i))
-            .map(Source::current)
+            .map(|s| s.cur.as_slice())
             .unwrap_or_default()
     }
 }
