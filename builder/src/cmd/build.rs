@@ -134,11 +134,16 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Opens an input, decompressing gzip, zstd and xz transparently (by
 /// magic number, not by file name).
-fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
-        Box::new(io::stdin())
-    } else {
-        Box::new(File::open(path).with_context(|| format!("{}: cannot open", path.display()))?)
+fn open_input(
+    path: &Path,
+    opened: Option<Box<dyn Read + Send>>,
+) -> Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = match opened {
+        Some(r) => r,
+        None if path.as_os_str() == "-" => Box::new(io::stdin()),
+        None => {
+            Box::new(File::open(path).with_context(|| format!("{}: cannot open", path.display()))?)
+        }
     };
     let mut br = BufReader::with_capacity(1 << 16, raw);
     let head = br
@@ -239,7 +244,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         let mut fingerprint = None;
         let mut concurrent = None;
         if hash_first {
-            match self::fingerprint(path, None) {
+            match self::fingerprint(path) {
                 Ok(f) => fingerprint = Some(f),
                 Err(e) => {
                     input_failed(args, &mut report, shown, e, "unreadable")?;
@@ -271,30 +276,41 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         report.files += 1;
         let (lines0, entries0, bad0) = (report.lines, report.entries_in, report.bad_total());
         let read = match concurrent {
-            None => read_one(path, &shown, args, &mut sorter, &mut report),
-            Some(file) => std::thread::scope(|sc| -> Result<Result<Option<&str>>> {
-                let hashing = std::thread::Builder::new()
-                    .name("pdns-hash".into())
-                    .spawn_scoped(sc, || self::fingerprint(path, Some(file)))?;
-                let read = read_one(path, &shown, args, &mut sorter, &mut report);
-                let hashed = hashing
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("{shown}: the hashing thread panicked"))
-                    .and_then(|h| h);
-                match (&read, hashed) {
-                    (Ok(_), Ok(f)) => fingerprint = Some(f),
-                    // Its entries are in the sort but it could not be
-                    // recorded as ingested: a rerun would count it twice,
-                    // so the whole run stops instead.
-                    (Ok(_), Err(e)) => {
-                        return Err(e.context(format!(
-                            "{shown}: read but not hashed; stopping so that a rerun does not count it twice"
-                        )))
+            None => read_one(path, None, &shown, args, &mut sorter, &mut report),
+            Some(file) => {
+                // The reading thread hashes what it reads (the file is read
+                // from disk once, not once more by a thread of its own); a
+                // handle sharing the file's offset then hashes whatever the
+                // readers left unread (a decompressor stops at its stream's
+                // end).
+                let tail = file.try_clone();
+                let (tee, state) = Tee::new(file);
+                let read = read_one(
+                    path,
+                    Some(Box::new(tee)),
+                    &shown,
+                    args,
+                    &mut sorter,
+                    &mut report,
+                );
+                if read.is_ok() {
+                    let hashed = tail
+                        .map_err(anyhow::Error::from)
+                        .and_then(|t| finish_fingerprint(path, &state, t));
+                    match hashed {
+                        Ok(f) => fingerprint = Some(f),
+                        // Its entries are in the sort but it could not be
+                        // recorded as ingested: a rerun would count it
+                        // twice, so the whole run stops instead.
+                        Err(e) => {
+                            return Err(e.context(format!(
+                                "{shown}: read but not hashed; stopping so that a rerun does not count it twice"
+                            )))
+                        }
                     }
-                    (Err(_), _) => {}
                 }
-                Ok(read)
-            })?,
+                read
+            }
         };
         if let (Some(bar), Some(f)) = (&progress, &fingerprint) {
             bar.inc(f.size);
@@ -484,11 +500,8 @@ fn progress_bar(args: &BuildArgs, files: &[PathBuf]) -> Option<indicatif::Progre
 
 /// The identity of an input file for idempotent reruns: its path, size
 /// and BLAKE3 hash of its bytes as stored (compressed or not).
-fn fingerprint(path: &Path, opened: Option<File>) -> Result<InputFile> {
-    let mut f = match opened {
-        Some(f) => f,
-        None => File::open(path).with_context(|| format!("{}: cannot open", path.display()))?,
-    };
+fn fingerprint(path: &Path) -> Result<InputFile> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut h = blake3::Hasher::new();
     // A megabyte at a time: io::copy's 8 KiB reads mean a system call per
     // 8 KiB, and BLAKE3 hashes 16 KiB at once with AVX-512.
@@ -515,16 +528,92 @@ fn fingerprint(path: &Path, opened: Option<File>) -> Result<InputFile> {
     })
 }
 
+/// The hash and size of what a [`Tee`] has passed on so far.
+struct Hashing {
+    hasher: blake3::Hasher,
+    size: u64,
+}
+
+/// A reader that hashes every byte read through it, so that an input
+/// is hashed by the thread that reads it anyway.
+struct Tee<R> {
+    inner: R,
+    state: std::sync::Arc<std::sync::Mutex<Hashing>>,
+}
+
+impl<R> Tee<R> {
+    fn new(inner: R) -> (Tee<R>, std::sync::Arc<std::sync::Mutex<Hashing>>) {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Hashing {
+            hasher: blake3::Hasher::new(),
+            size: 0,
+        }));
+        (
+            Tee {
+                inner,
+                state: state.clone(),
+            },
+            state,
+        )
+    }
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // Only this reader takes the lock while the input is read.
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| io::Error::other("input hash poisoned"))?;
+        st.hasher.update(buf.get(..n).unwrap_or_default());
+        st.size += n as u64;
+        Ok(n)
+    }
+}
+
+/// Ends a fingerprint taken by a [`Tee`]: hashes the rest of the file
+/// from `tail` (a handle sharing the reader's offset) and returns it.
+fn finish_fingerprint(
+    path: &Path,
+    state: &std::sync::Mutex<Hashing>,
+    mut tail: File,
+) -> Result<InputFile> {
+    let mut st = state
+        .lock()
+        .map_err(|_| anyhow::anyhow!("{}: input hash poisoned", path.display()))?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match tail.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(
+                    anyhow::Error::from(e).context(format!("{}: cannot read", path.display()))
+                )
+            }
+        };
+        st.hasher.update(buf.get(..n).unwrap_or_default());
+        st.size += n as u64;
+    }
+    Ok(InputFile {
+        path: path.display().to_string(),
+        size: st.size,
+        hash: format!("blake3:{}", st.hasher.finalize().to_hex()),
+    })
+}
+
 /// Reads one input into the sorter; returns the name of its format (none
 /// for an empty input).
 fn read_one(
     path: &Path,
+    opened: Option<Box<dyn Read + Send>>,
     shown: &str,
     args: &BuildArgs,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
 ) -> Result<Option<&'static str>> {
-    let mut r = open_input(path)?;
+    let mut r = open_input(path, opened)?;
     let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
     // Captures are binary: their magic comes before any text detection,
     // and no text format (even one forced by --format) can start with it.
@@ -998,4 +1087,35 @@ fn read_lines(
         }
         Ok((first, lines))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_taken_while_reading_is_the_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let whole = fingerprint(&path).unwrap();
+        // Read none, part, or all of it through the tee (as a reader that
+        // stops early, or a decompressor at its stream's end, does).
+        for read in [0usize, 1, 65_536, 1_234_567, 3_000_000] {
+            let file = File::open(&path).unwrap();
+            let tail = file.try_clone().unwrap();
+            // Buffered above the tee, as open_input does: what the buffer
+            // reads ahead is hashed too.
+            let (tee, state) = Tee::new(file);
+            let mut r = BufReader::with_capacity(4096, tee);
+            let mut got = Vec::new();
+            (&mut r).take(read as u64).read_to_end(&mut got).unwrap();
+            assert_eq!(got, data[..read]);
+            drop(r);
+            let f = finish_fingerprint(&path, &state, tail).unwrap();
+            assert_eq!(f, whole, "after reading {read} bytes");
+            assert_eq!(f.size, 3_000_000);
+        }
+    }
 }
