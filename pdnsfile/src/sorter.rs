@@ -552,7 +552,10 @@ impl ExternalSorter {
     /// I/O errors writing runs.
     pub fn shrink_to(&mut self, limit: usize) -> Result<usize> {
         self.wait_for_spill()?;
-        let pending = self.buf.bytes();
+        // The items not yet sorted become runs of at most their bytes and
+        // two short varints each (the buffer's own index is freed once
+        // they are written, before the consumer's memory grows).
+        let pending = self.buf.arena.len + 4 * self.buf.idx.len();
         for run in self.runs.iter_mut().rev() {
             if self.run_bytes + pending <= limit {
                 break;
