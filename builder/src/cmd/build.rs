@@ -211,8 +211,8 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // may take what three buffers leave (19/32). The writer's own sorts
     // get their share later, while those runs are freed as they are
     // merged (see `shrink_to` below). On 10 M shuffled entries (1 GiB),
-    // 11 of 12 runs stay in memory, and the sort costs about a quarter
-    // less CPU than with every run compressed to a file
+    // all 12 runs stay in memory, and the sort costs about a quarter less
+    // CPU than with every run compressed to a file
     // (`pdnsfile/examples/sortbench.rs`).
     let mut sorter = ExternalSorter::with_buffer(
         args.memory / 8 * 7,
