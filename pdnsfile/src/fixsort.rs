@@ -13,7 +13,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -87,9 +87,7 @@ impl<T: Fixed> FixedSorter<T> {
     fn spill(&mut self) -> Result<()> {
         let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
         self.buf.sort_unstable();
-        let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
-        let mut enc =
-            zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
+        let mut enc = crate::sorter::run_file(&self.tmp_dir)?;
         let mut bytes = Vec::with_capacity(1 << 16);
         for chunk in self.buf.chunks(4096) {
             bytes.clear();
@@ -98,13 +96,7 @@ impl<T: Fixed> FixedSorter<T> {
             }
             enc.write_all(&bytes).map_err(ctx)?;
         }
-        let mut file = enc
-            .finish()
-            .map_err(ctx)?
-            .into_inner()
-            .map_err(|e| ctx(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(ctx)?;
-        self.runs.push(file);
+        self.runs.push(crate::sorter::end_run_file(enc)?);
         self.buf.clear();
         Ok(())
     }

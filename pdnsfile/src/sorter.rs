@@ -262,15 +262,30 @@ fn encode_run(
 /// chunk by chunk; returns the file, rewound.
 fn run_to_file(mut run: MemRun, tmp_dir: &PathBuf) -> Result<File> {
     let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
-    let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-    // zstd's fast level -1: runs are read back once and deleted, so
-    // compression speed matters more than ratio (about 3 % less CPU for a
-    // build than level 1).
-    let mut enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
+    let mut enc = run_file(tmp_dir)?;
     while let Some((map, used)) = run.chunks.pop_front() {
         enc.write_all(map.get(..used).unwrap_or_default())
             .map_err(ctx)?;
     }
+    end_run_file(enc)
+}
+
+/// A compressed run file being written (here and in [`crate::fixsort`]).
+pub(crate) type RunFile = zstd::Encoder<'static, BufWriter<File>>;
+
+/// Starts a compressed run in a new temporary file in `tmp_dir`. zstd's
+/// fast level -1: runs are read back once and deleted, so compression
+/// speed matters more than ratio (about 3 % less CPU for a build than
+/// level 1).
+pub(crate) fn run_file(tmp_dir: &PathBuf) -> Result<RunFile> {
+    let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+    let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
+    zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)
+}
+
+/// Ends a run started by [`run_file`]; returns the file, rewound.
+pub(crate) fn end_run_file(enc: RunFile) -> Result<File> {
+    let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
     let mut file = enc
         .finish()
         .map_err(ctx)?

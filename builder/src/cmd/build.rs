@@ -501,31 +501,8 @@ fn progress_bar(args: &BuildArgs, files: &[PathBuf]) -> Option<indicatif::Progre
 /// The identity of an input file for idempotent reruns: its path, size
 /// and BLAKE3 hash of its bytes as stored (compressed or not).
 fn fingerprint(path: &Path) -> Result<InputFile> {
-    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut h = blake3::Hasher::new();
-    // A megabyte at a time: io::copy's 8 KiB reads mean a system call per
-    // 8 KiB, and BLAKE3 hashes 16 KiB at once with AVX-512.
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(
-                    anyhow::Error::from(e).context(format!("{}: cannot read", path.display()))
-                )
-            }
-        };
-        h.update(buf.get(..n).unwrap_or_default());
-        size += n as u64;
-    }
-    Ok(InputFile {
-        path: path.display().to_string(),
-        size,
-        hash: format!("blake3:{}", h.finalize().to_hex()),
-    })
+    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    finish_fingerprint(path, &std::sync::Mutex::new(Hashing::new()), f)
 }
 
 /// The hash and size of what a [`Tee`] has passed on so far.
@@ -541,12 +518,18 @@ struct Tee<R> {
     state: std::sync::Arc<std::sync::Mutex<Hashing>>,
 }
 
-impl<R> Tee<R> {
-    fn new(inner: R) -> (Tee<R>, std::sync::Arc<std::sync::Mutex<Hashing>>) {
-        let state = std::sync::Arc::new(std::sync::Mutex::new(Hashing {
+impl Hashing {
+    fn new() -> Hashing {
+        Hashing {
             hasher: blake3::Hasher::new(),
             size: 0,
-        }));
+        }
+    }
+}
+
+impl<R> Tee<R> {
+    fn new(inner: R) -> (Tee<R>, std::sync::Arc<std::sync::Mutex<Hashing>>) {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Hashing::new()));
         (
             Tee {
                 inner,
@@ -573,6 +556,8 @@ impl<R: Read> Read for Tee<R> {
 
 /// Ends a fingerprint taken by a [`Tee`]: hashes the rest of the file
 /// from `tail` (a handle sharing the reader's offset) and returns it.
+/// A megabyte at a time: small reads mean a system call each, and BLAKE3
+/// hashes 16 KiB at once with AVX-512.
 fn finish_fingerprint(
     path: &Path,
     state: &std::sync::Mutex<Hashing>,
