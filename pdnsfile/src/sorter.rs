@@ -4,9 +4,10 @@
 //! into a run on a background thread while the next one fills. A run is
 //! kept in memory while the runs held there fit the budget's share for
 //! them, and otherwise compressed (zstd) to an anonymous temporary file;
-//! `finish` merges the runs and the last buffer (sorted in memory, never
-//! spilled) with a heap. Memory stays near the budget whatever the input
-//! size.
+//! `finish` turns the last buffer into two runs in memory and merges
+//! them all with a tree of losers. Memory stays near the budget whatever
+//! the input size. A run that cannot be written fails the sort: every
+//! later call returns an error, so no item is lost quietly.
 //!
 //! Why runs in memory: compressing a run, writing it and reading it back
 //! was most of the cost of a sort that spills (zstd alone about a tenth of
@@ -43,8 +44,19 @@ pub struct ExternalSorter {
     spilling: Option<JoinHandle<Result<(Run, Buffer)>>>,
     /// The memory of the last buffer sorted, emptied, for the next one.
     spare: Option<Buffer>,
+    /// A run failed to be written: items are missing, so every later
+    /// call fails too rather than hand out an incomplete sort.
+    failed: bool,
     tmp_dir: PathBuf,
     dedup: bool,
+}
+
+/// The error of every call after a run failed to be written.
+fn failed_before() -> Error {
+    Error::io(
+        "sorting",
+        io::Error::other("an earlier sort run could not be written; the sort is incomplete"),
+    )
 }
 
 /// Where an [`ExternalSorter`]'s runs are (for logs and benchmarks).
@@ -84,6 +96,18 @@ struct MemRun {
     pos: usize,
     /// Bytes used in all chunks.
     len: usize,
+}
+
+impl MemRun {
+    /// An empty run that grows by chunks of `chunk` bytes.
+    fn new(chunk: usize) -> MemRun {
+        MemRun {
+            chunk: chunk.max(1),
+            chunks: std::collections::VecDeque::new(),
+            pos: 0,
+            len: 0,
+        }
+    }
 }
 
 impl Write for MemRun {
@@ -183,9 +207,14 @@ impl Buffer {
         std::thread::scope(|s| -> Result<[MemRun; 2]> {
             let other = std::thread::Builder::new()
                 .name("pdnsfile-sort".into())
-                .spawn_scoped(s, || encode_run(&mut second, arena, dedup, chunk))
+                .spawn_scoped(s, || -> Result<MemRun> {
+                    let mut run = MemRun::new(chunk);
+                    encode_run(&mut second, arena, dedup, &mut run)?;
+                    Ok(run)
+                })
                 .map_err(|e| Error::io("starting a sort thread", e))?;
-            let a = encode_run(&mut first, arena, dedup, chunk)?;
+            let mut a = MemRun::new(chunk);
+            encode_run(&mut first, arena, dedup, &mut a)?;
             let b = other.join().map_err(|_| {
                 Error::io("sorting", io::Error::other("the sort thread panicked"))
             })??;
@@ -203,7 +232,21 @@ impl Buffer {
         room: usize,
         chunk: usize,
     ) -> Result<(Run, Buffer)> {
-        let run = encode_run(&mut self.idx, &self.arena, dedup, chunk)?;
+        if room == 0 {
+            // No run can stay in memory: it is compressed as it is
+            // written, so that it never exists whole beside the buffer
+            // (a sorter whose buffers take its whole budget stays within
+            // it).
+            let mut enc = BufWriter::with_capacity(1 << 16, run_file(tmp_dir)?);
+            encode_run(&mut self.idx, &self.arena, dedup, &mut enc)?;
+            let enc = enc.into_inner().map_err(|e| {
+                Error::io("writing a sort run to the temporary folder", e.into_error())
+            })?;
+            self.clear();
+            return Ok((Run::File(end_run_file(enc)?), self));
+        }
+        let mut run = MemRun::new(chunk);
+        encode_run(&mut self.idx, &self.arena, dedup, &mut run)?;
         self.clear();
         if run.len <= room {
             return Ok((Run::Memory(run), self));
@@ -221,7 +264,7 @@ impl Buffer {
 }
 
 /// Sorts `idx` (over `arena`'s items) and front-codes the items in that
-/// order into a run in memory: each as the length it shares with the
+/// order into `run`: each as the length it shares with the
 /// item before, the length of the rest, and the rest. Sorted neighbours
 /// share most of their reversed names, so the run is smaller in memory
 /// and zstd gets less to compress.
@@ -229,16 +272,10 @@ fn encode_run(
     idx: &mut Vec<(Prefix, Slot)>,
     arena: &Arena,
     dedup: bool,
-    chunk: usize,
-) -> Result<MemRun> {
+    run: &mut impl Write,
+) -> Result<()> {
     sort_index(idx, arena, dedup);
     let ctx = |e| Error::io("writing a sort run", e);
-    let mut run = MemRun {
-        chunk: chunk.max(1),
-        chunks: std::collections::VecDeque::new(),
-        pos: 0,
-        len: 0,
-    };
     let mut head = Vec::with_capacity(20);
     let mut prev: &[u8] = &[];
     for (i, (_, slot)) in idx.iter().enumerate() {
@@ -255,7 +292,7 @@ fn encode_run(
         run.write_all(rest).map_err(ctx)?;
         prev = item;
     }
-    Ok(run)
+    Ok(())
 }
 
 /// Compresses a run to a temporary file in `tmp_dir`, freeing its memory
@@ -305,10 +342,11 @@ const PREFETCH_AHEAD: usize = 16;
 #[allow(unsafe_code)]
 fn prefetch(item: &[u8]) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch only hints the cache: it reads nothing the
-    // program sees and never faults, whatever the address; the function
-    // is `unsafe` only for its target feature, SSE, which every x86_64
-    // processor has.
+    // SAFETY: `_mm_prefetch` is unsafe for its raw pointer and its
+    // target feature. The pointer is never dereferenced: a prefetch only
+    // hints the cache, reads nothing the program sees and never faults,
+    // whatever the address (even an empty slice's dangling one); and SSE
+    // is part of every x86_64 processor.
     unsafe {
         core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
             item.as_ptr().cast(),
@@ -475,6 +513,7 @@ impl ExternalSorter {
             runs: Vec::new(),
             spilling: None,
             spare: None,
+            failed: false,
             tmp_dir,
             dedup,
         }
@@ -486,6 +525,9 @@ impl ExternalSorter {
     ///
     /// I/O errors while spilling a run.
     pub fn push(&mut self, item: &[u8]) -> Result<()> {
+        if self.failed {
+            return Err(failed_before());
+        }
         let slot = self.buf.arena.push(item)?;
         self.buf.idx.push((prefix(item), slot));
         if self.buf.bytes() >= self.budget {
@@ -515,13 +557,26 @@ impl ExternalSorter {
     }
 
     fn wait_for_spill(&mut self) -> Result<()> {
+        if self.failed {
+            return Err(failed_before());
+        }
         if let Some(h) = self.spilling.take() {
-            let (run, emptied) = h.join().map_err(|_| {
-                Error::io(
-                    "writing a sort run",
-                    io::Error::other("the thread panicked"),
-                )
-            })??;
+            let joined = h
+                .join()
+                .map_err(|_| {
+                    Error::io(
+                        "writing a sort run",
+                        io::Error::other("the thread panicked"),
+                    )
+                })
+                .and_then(|r| r);
+            let (run, emptied) = match joined {
+                Ok(r) => r,
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            };
             self.spare = Some(emptied);
             if let Run::Memory(m) = &run {
                 self.run_bytes += m.len;
@@ -577,17 +632,15 @@ impl ExternalSorter {
             }
             if let Run::Memory(m) = run {
                 let len = m.len;
-                let m = std::mem::replace(
-                    m,
-                    MemRun {
-                        chunk: 1,
-                        chunks: std::collections::VecDeque::new(),
-                        pos: 0,
-                        len: 0,
-                    },
-                );
-                *run = Run::File(run_to_file(m, &self.tmp_dir)?);
+                let m = std::mem::replace(m, MemRun::new(1));
                 self.run_bytes -= len;
+                match run_to_file(m, &self.tmp_dir) {
+                    Ok(f) => *run = Run::File(f),
+                    Err(e) => {
+                        self.failed = true;
+                        return Err(e);
+                    }
+                }
             }
         }
         Ok(self.run_bytes + pending)
@@ -1046,12 +1099,7 @@ mod tests {
 
     #[test]
     fn a_run_in_memory_reads_back_what_was_written_and_frees_its_chunks() {
-        let mut run = MemRun {
-            chunk: 10,
-            chunks: std::collections::VecDeque::new(),
-            pos: 0,
-            len: 0,
-        };
+        let mut run = MemRun::new(10);
         let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
         for piece in data.chunks(37) {
             run.write_all(piece).unwrap();
@@ -1072,6 +1120,25 @@ mod tests {
         assert_eq!(back, data);
         assert!(run.fill_buf().unwrap().is_empty());
         assert!(run.chunks.is_empty());
+    }
+
+    #[test]
+    fn a_run_that_cannot_be_written_fails_every_later_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-folder");
+        let mut s = ExternalSorter::new(1, missing, false);
+        let mut errors = 0;
+        for i in 0..20_000u32 {
+            if s.push(&i.to_be_bytes()).is_err() {
+                errors += 1;
+            }
+        }
+        // The first failure is reported by the push after the spill, and
+        // every push after it fails as well: no item is dropped quietly.
+        assert!(errors > 1, "{errors} failed pushes");
+        assert!(s.push(b"x").is_err());
+        assert!(s.shrink_to(0).is_err());
+        assert!(s.finish().is_err());
     }
 
     #[test]

@@ -1489,7 +1489,10 @@ fn write_posting(postings: &mut Spool, ids: &[u32]) -> Result<u64> {
 /// sorted `ids`, as the `roaring` crate writes it (no run containers):
 /// cookie and container count, then for each 65 536-id range that holds
 /// ids a 4-byte key and cardinality and a 4-byte offset, and its container:
-/// 2 bytes an id up to 4 096 ids, a fixed 8 KiB bitmap beyond.
+/// 2 bytes an id up to 4 096 ids, a fixed 8 KiB bitmap beyond. A
+/// repeated id (an SOA whose two names are the same name) is counted
+/// twice, so the size can come out larger than the bitmap's: that only
+/// tips the choice toward the list, which is correct either way.
 fn bitmap_size(ids: &[u32]) -> usize {
     let mut size = 8;
     let mut rest = ids;

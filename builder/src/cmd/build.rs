@@ -214,9 +214,14 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // all 12 runs stay in memory, and the sort costs about a quarter less
     // CPU than with every run compressed to a file
     // (`pdnsfile/examples/sortbench.rs`).
+    //
+    // The rest is at least 48 MiB: the process's fixed costs (threads,
+    // zstd and parse buffers, decompression windows) do not shrink with a
+    // small budget.
+    let sort_memory = args.memory.saturating_sub((args.memory / 8).max(48 << 20));
     let mut sorter = ExternalSorter::with_buffer(
-        args.memory / 8 * 7,
-        args.memory / 32 * 3,
+        sort_memory,
+        (args.memory / 32 * 3).min(sort_memory / 3),
         tmp_dir.clone(),
         false,
     );
@@ -252,8 +257,11 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                 }
             }
         } else if !stream {
-            match File::open(path) {
-                Ok(f) => concurrent = Some(f),
+            // A second handle on the same open file (sharing its offset)
+            // finishes the hash after the readers; taken now, so that a
+            // failure stops nothing half-read.
+            match File::open(path).and_then(|f| Ok((f.try_clone()?, f))) {
+                Ok(pair) => concurrent = Some(pair),
                 Err(e) => {
                     let e =
                         anyhow::Error::from(e).context(format!("{}: cannot open", path.display()));
@@ -277,13 +285,12 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         let (lines0, entries0, bad0) = (report.lines, report.entries_in, report.bad_total());
         let read = match concurrent {
             None => read_one(path, None, &shown, args, &mut sorter, &mut report),
-            Some(file) => {
+            Some((tail, file)) => {
                 // The reading thread hashes what it reads (the file is read
                 // from disk once, not once more by a thread of its own); a
                 // handle sharing the file's offset then hashes whatever the
                 // readers left unread (a decompressor stops at its stream's
                 // end).
-                let tail = file.try_clone();
                 let (tee, state) = Tee::new(file);
                 let read = read_one(
                     path,
@@ -294,9 +301,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     &mut report,
                 );
                 if read.is_ok() {
-                    let hashed = tail
-                        .map_err(anyhow::Error::from)
-                        .and_then(|t| finish_fingerprint(path, &state, t));
+                    let hashed = finish_fingerprint(path, &state, tail);
                     match hashed {
                         Ok(f) => fingerprint = Some(f),
                         // Its entries are in the sort but it could not be
@@ -509,6 +514,8 @@ fn fingerprint(path: &Path) -> Result<InputFile> {
 struct Hashing {
     hasher: blake3::Hasher,
     size: u64,
+    /// A read through the tee found the end of the file.
+    saw_end: bool,
 }
 
 /// A reader that hashes every byte read through it, so that an input
@@ -523,6 +530,7 @@ impl Hashing {
         Hashing {
             hasher: blake3::Hasher::new(),
             size: 0,
+            saw_end: false,
         }
     }
 }
@@ -550,12 +558,16 @@ impl<R: Read> Read for Tee<R> {
             .map_err(|_| io::Error::other("input hash poisoned"))?;
         st.hasher.update(buf.get(..n).unwrap_or_default());
         st.size += n as u64;
+        st.saw_end |= n == 0 && !buf.is_empty();
         Ok(n)
     }
 }
 
 /// Ends a fingerprint taken by a [`Tee`]: hashes the rest of the file
 /// from `tail` (a handle sharing the reader's offset) and returns it.
+/// Bytes found after the readers saw the end were written while the
+/// file was read and never parsed: recording them as ingested would make
+/// a rerun skip them, so that is an error.
 /// A megabyte at a time: small reads mean a system call each, and BLAKE3
 /// hashes 16 KiB at once with AVX-512.
 fn finish_fingerprint(
@@ -578,6 +590,13 @@ fn finish_fingerprint(
                 )
             }
         };
+        if st.saw_end {
+            bail!(
+                "{}: grew while it was read ({} bytes read, more after); not recorded as ingested",
+                path.display(),
+                st.size
+            );
+        }
         st.hasher.update(buf.get(..n).unwrap_or_default());
         st.size += n as u64;
     }
@@ -1102,5 +1121,27 @@ mod tests {
             assert_eq!(f, whole, "after reading {read} bytes");
             assert_eq!(f.size, 3_000_000);
         }
+    }
+
+    #[test]
+    fn a_file_that_grows_after_it_was_read_is_not_fingerprinted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("growing");
+        std::fs::write(&path, b"first line\n").unwrap();
+        let file = File::open(&path).unwrap();
+        let tail = file.try_clone().unwrap();
+        let (tee, state) = Tee::new(file);
+        let mut r = BufReader::new(tee);
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).unwrap();
+        drop(r);
+        // A sensor appends after the reader reached the end.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, b"second line\n").unwrap();
+        let err = finish_fingerprint(&path, &state, tail).unwrap_err();
+        assert!(err.to_string().contains("grew while it was read"), "{err}");
     }
 }
