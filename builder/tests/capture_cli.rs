@@ -142,3 +142,73 @@ fn aggregates_repeats_and_honours_source_and_dns_port() {
         (100, 300, Some(3), vec!["sensor-1".to_string()])
     );
 }
+
+/// Aggregated entries: key to (first, last, count).
+type Agg = std::collections::BTreeMap<(String, u16, String), (u64, u64, Option<u64>)>;
+
+fn aggregate(entries: impl IntoIterator<Item = Entry>) -> Agg {
+    let mut m = Agg::new();
+    for e in entries {
+        let v = m
+            .entry((e.rrname, e.rrtype, e.rdata))
+            .or_insert((u64::MAX, 0, Some(0)));
+        v.0 = v.0.min(e.time_first);
+        v.1 = v.1.max(e.time_last);
+        v.2 = v.2.zip(e.count).map(|(a, b)| a + b);
+    }
+    m
+}
+
+/// The builder reads a capture on several threads (the messages are
+/// decoded apart from the packets); the entries and every count must be
+/// what the decoder gives reading it in order, on every bundled capture
+/// (TCP streams, fragments, tunnels, damage).
+#[test]
+fn threaded_build_matches_the_sequential_decoder_on_every_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pcaps: Vec<PathBuf> = fs::read_dir(real(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    pcaps.sort();
+    assert!(pcaps.len() > 50, "{} captures", pcaps.len());
+    let mut compared = 0;
+    for pcap in &pcaps {
+        let mut dec = pdns_capture::Decoder::new(pdns_capture::Options {
+            source: Some("t".into()),
+            ..pdns_capture::Options::default()
+        });
+        let mut seq = Vec::new();
+        if dec
+            .read(fs::File::open(pcap).unwrap(), &mut |e| seq.push(e))
+            .is_err()
+        {
+            continue;
+        }
+        let out = dir.path().join("t.pdns");
+        let _ = fs::remove_file(&out);
+        let o = bin()
+            .args(["build", "--source", "t", "-o"])
+            .arg(&out)
+            .arg(pcap)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{}: {log}", pcap.display());
+        let want = format!("capture: {}\n", dec.stats());
+        assert!(
+            log.contains(&want),
+            "{}: want {want:?} in {log}",
+            pcap.display()
+        );
+        assert_eq!(
+            aggregate(entries(&out)),
+            aggregate(seq),
+            "{}",
+            pcap.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 50, "only {compared} captures compared");
+}

@@ -41,6 +41,28 @@ fn reason(e: &ParseError) -> &'static str {
     }
 }
 
+/// Whether `data` is a response worth decoding; counts it when it is not
+/// (too short for a header, or a query). A cheap look at two header
+/// bytes, so that a reading thread can keep queries from the decoding
+/// ones.
+pub(crate) fn is_response(data: &[u8], stats: &mut Stats) -> bool {
+    // The header is 12 octets; QR is the top bit of the third.
+    match data.get(2) {
+        Some(flags) if data.len() >= 12 => {
+            if flags & 0x80 == 0 {
+                stats.queries += 1;
+                false
+            } else {
+                true
+            }
+        }
+        _ => {
+            stats.skip("dns-short-header");
+            false
+        }
+    }
+}
+
 /// Decodes one DNS message and calls `sink` with each observation.
 ///
 /// Returns without error for a query (counted) and counts every skip in
@@ -52,15 +74,14 @@ pub(crate) fn message(
     stats: &mut Stats,
     sink: &mut Sink<'_>,
 ) {
+    if !is_response(data, stats) {
+        return;
+    }
     let Ok(msg) = Message::from_slice(data) else {
         stats.skip("dns-short-header");
         return;
     };
     let header = msg.header();
-    if !header.qr() {
-        stats.queries += 1;
-        return;
-    }
     if header.opcode() == Opcode::UPDATE {
         // Its sections are a zone, prerequisites and changes asked for,
         // not answers.

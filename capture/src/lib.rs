@@ -15,7 +15,9 @@
 //! - [`sniff`]: is this the start of a pcap or pcapng file?
 //! - [`Options`]: which ports carry DNS, which source label to set.
 //! - [`Decoder`]: reads captures, calls a sink per observation, keeps
-//!   [`Stats`].
+//!   [`Stats`]; or hands out the DNS responses undecoded
+//!   ([`Decoder::read_messages`]) for [`decode_message`] to decode on
+//!   other threads.
 //! - [`Stats`]: packets, DNS messages, records, and skips by reason; its
 //!   `Display` is the summary line.
 //! - [`rdata_presentation`]: the canonical text of wire rdata, as the
@@ -83,6 +85,8 @@ use pdnsfile::Entry;
 
 pub use dns::{rdata_presentation, Observation, Sink};
 pub use stats::Stats;
+
+use net::Messages;
 
 /// Errors that stop reading a capture. Damage inside a capture is not an
 /// error: it is counted in [`Stats`] and reading goes on where it can.
@@ -244,6 +248,37 @@ impl Decoder {
         input: R,
         sink: &mut Sink<'_>,
     ) -> Result<(), Error> {
+        // Owned, so that the closure does not borrow the dissector.
+        let source = self.dissector.opts.source.clone();
+        self.read_raw(input, &mut |m, time, stats| {
+            dns::message(m, time, source.as_deref(), stats, sink);
+        })
+    }
+
+    /// Reads one whole capture as [`Decoder::read`] does, but hands out
+    /// the DNS responses found, undecoded, each with its packet's time
+    /// (TCP messages reassembled, queries counted and left out), for the
+    /// caller to decode with [`decode_message`], on other threads if it
+    /// likes. The counts of the link, network and transport layers are
+    /// this decoder's [`Stats`]; those of the messages are whatever
+    /// `decode_message` was given, for the caller to [`Stats::add`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::read`].
+    pub fn read_messages<R: Read>(
+        &mut self,
+        input: R,
+        messages: &mut dyn FnMut(&[u8], u64),
+    ) -> Result<(), Error> {
+        self.read_raw(input, &mut |m, time, stats| {
+            if dns::is_response(m, stats) {
+                messages(m, time);
+            }
+        })
+    }
+
+    fn read_raw<R: Read>(&mut self, input: R, sink: &mut Messages<'_>) -> Result<(), Error> {
         let mut input = Keep {
             inner: input,
             error: None,
@@ -256,7 +291,11 @@ impl Decoder {
         }
     }
 
-    fn read_blocks<R: Read>(&mut self, input: &mut R, sink: &mut Sink<'_>) -> Result<(), Error> {
+    fn read_blocks<R: Read>(
+        &mut self,
+        input: &mut R,
+        sink: &mut Messages<'_>,
+    ) -> Result<(), Error> {
         let mut reader = match create_reader(1 << 16, input) {
             Ok(r) => r,
             // Empty input: nothing in it, which is not an error.
@@ -371,8 +410,10 @@ impl Decoder {
     /// at `time` (Unix seconds): for callers that have frames from
     /// elsewhere, and for tests.
     pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut dyn FnMut(Entry)) {
-        self.dissector
-            .frame(link, time, data, &mut |o| sink(o.entry()));
+        let source = self.dissector.opts.source.clone();
+        self.dissector.frame(link, time, data, &mut |m, t, stats| {
+            dns::message(m, t, source.as_deref(), stats, &mut |o| sink(o.entry()));
+        });
     }
 
     /// Decodes one DNS message (without TCP length prefix) seen at
@@ -393,6 +434,24 @@ impl Decoder {
     /// and dropped. [`Decoder::read`] does this at the end of
     /// each capture.
     pub fn finish(&mut self, sink: &mut dyn FnMut(Entry)) {
-        self.dissector.finish(&mut |o| sink(o.entry()));
+        let source = self.dissector.opts.source.clone();
+        self.dissector.finish(&mut |m, t, stats| {
+            dns::message(m, t, source.as_deref(), stats, &mut |o| sink(o.entry()));
+        });
     }
+}
+
+/// Decodes one DNS response handed out by [`Decoder::read_messages`],
+/// seen at `time` (Unix seconds), calling `sink` with each observation
+/// and counting the message, its records and any damage in `stats`
+/// (which [`Stats::add`] then sums with the decoder's). `source` is the
+/// label the entries carry. Never panics, whatever the bytes.
+pub fn decode_message(
+    data: &[u8],
+    time: u64,
+    source: Option<&str>,
+    stats: &mut Stats,
+    sink: &mut Sink<'_>,
+) {
+    dns::message(data, time, source, stats, sink);
 }

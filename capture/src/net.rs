@@ -6,11 +6,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::dns::Sink;
-
 use crate::frag::{self, Defrag, Outcome};
 use crate::tcp::{self, Reassembler, Segment};
-use crate::{dns, Options, Stats};
+use crate::{Options, Stats};
 
 /// Link types read (values of the tcpdump.org LINKTYPE_ registry).
 pub(crate) mod link {
@@ -89,7 +87,7 @@ impl Dissector {
     }
 
     /// One captured frame of link type `link` at `time` (Unix seconds).
-    pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut Sink<'_>) {
+    pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut Messages<'_>) {
         self.stats.packets += 1;
         if time >= self.last_sweep.saturating_add(SWEEP_EVERY) {
             self.sweep(time, sink);
@@ -156,7 +154,7 @@ impl Dissector {
     }
 
     /// Ends the capture: TCP streams still open are closed and counted.
-    pub fn finish(&mut self, sink: &mut Sink<'_>) {
+    pub fn finish(&mut self, sink: &mut Messages<'_>) {
         let mut msgs = Vec::new();
         let mut skips = Vec::new();
         self.tcp
@@ -168,7 +166,7 @@ impl Dissector {
         self.flush_expired_fragments();
     }
 
-    fn sweep(&mut self, now: u64, sink: &mut Sink<'_>) {
+    fn sweep(&mut self, now: u64, sink: &mut Messages<'_>) {
         self.last_sweep = now;
         let mut msgs = Vec::new();
         let mut skips = Vec::new();
@@ -566,14 +564,7 @@ impl Dissector {
             return;
         };
         if self.is_dns_port(sport) || self.is_dns_port(dport) {
-            let stats = &mut self.stats;
-            dns::message(
-                payload,
-                cx.time,
-                self.opts.source.as_deref(),
-                stats,
-                cx.sink,
-            );
+            (cx.sink)(payload, cx.time, &mut self.stats);
             return;
         }
         let port = |p: u16| sport == p || dport == p;
@@ -769,19 +760,24 @@ impl Dissector {
         &mut self,
         msgs: Vec<(Vec<u8>, u64)>,
         skips: Vec<&'static str>,
-        sink: &mut Sink<'_>,
+        sink: &mut Messages<'_>,
     ) {
         for w in skips {
             self.stats.skip(w);
         }
         for (m, t) in msgs {
-            dns::message(&m, t, self.opts.source.as_deref(), &mut self.stats, sink);
+            sink(&m, t, &mut self.stats);
         }
     }
 }
 
-/// What every layer passes down: the packet's time and where entries go.
+/// Where the DNS messages found go: each with the time of the packet
+/// that carried (or completed) it, and the counters, for the caller to
+/// decode now or hand to another thread.
+pub(crate) type Messages<'s> = dyn FnMut(&[u8], u64, &mut Stats) + 's;
+
+/// What every layer passes down: the packet's time and where messages go.
 struct Cx<'a> {
     time: u64,
-    sink: &'a mut Sink<'a>,
+    sink: &'a mut Messages<'a>,
 }

@@ -705,6 +705,12 @@ fn capture_source(path: &Path) -> String {
 }
 
 /// Reads one (already decompressed) capture into the sorter, streaming.
+///
+/// One thread reads the capture down to DNS messages (framing, link
+/// layers, IP fragments and TCP streams need the packets in order), two
+/// decode the responses into sort items (the larger part of the work,
+/// and independent per message), and this one sorts. The entries do not
+/// depend on the order items reach the sort.
 fn read_capture(
     input: Box<dyn BufRead + Send>,
     path: &Path,
@@ -715,52 +721,168 @@ fn read_capture(
 ) -> Result<()> {
     let mut dns_ports = vec![53];
     dns_ports.extend(args.dns_ports.iter().filter(|p| **p != 53));
+    let source = args.source.clone().unwrap_or_else(|| capture_source(path));
     let mut decoder = pdns_capture::Decoder::new(pdns_capture::Options {
         dns_ports,
-        source: Some(args.source.clone().unwrap_or_else(|| capture_source(path))),
+        source: Some(source.clone()),
     });
-    // Decoding runs on a second thread, as parsing does for text inputs.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
-    let produce = move || {
-        let mut batch = Batch::new();
+    const WORKERS: usize = 2;
+    let (msg_tx, msg_rx) = std::sync::mpsc::sync_channel::<Messages>(WORKERS * 2);
+    // Shared by the decoding threads; dropped with the last of them,
+    // which stops the reading thread if they stop early.
+    let msg_rx = std::sync::Arc::new(std::sync::Mutex::new(msg_rx));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WORKERS * 2);
+    // Buffers go back to pools once used (see `read_lines`).
+    let msg_pool: Pool<Messages> = Pool::default();
+    let batch_pool: Pool<Batch> = Pool::default();
+    let reader_pool = msg_pool.clone();
+    let read = move || {
+        let fresh = || reader_pool.take().unwrap_or_else(Messages::new);
+        let mut msgs = fresh();
         let mut stopped = false;
-        let read = decoder.read_observations(input, &mut |o| {
+        let read = decoder.read_messages(input, &mut |m, time| {
             if stopped {
                 return;
             }
-            // Straight to a sort item: no entry, no text round trip.
-            o.encode_item(&mut batch.items);
-            batch.ends.push(batch.items.len());
-            if batch.is_full() {
-                let full = std::mem::replace(&mut batch, Batch::new());
-                stopped = tx.send(full).is_err();
+            msgs.push(m, time);
+            if msgs.is_full() {
+                let full = std::mem::replace(&mut msgs, fresh());
+                stopped = msg_tx.send(full).is_err();
             }
         });
-        if !stopped {
-            let _ = tx.send(batch);
+        if !stopped && !msgs.ends.is_empty() {
+            let _ = msg_tx.send(msgs);
         }
         (decoder, read)
     };
-    let no_bad_lines = |_: u64, _: &pdns_providers::ParseError, _: &mut BuildReport| Ok(());
-    let (decoder, read) = std::thread::scope(|s| -> Result<_> {
-        let producer = std::thread::Builder::new()
-            .name("pdns-decode".into())
-            .spawn_scoped(s, produce)?;
-        let sorted = sort_batches(rx, sorter, report, &no_bad_lines);
-        let done = producer
-            .join()
-            .map_err(|_| anyhow::anyhow!("{shown}: the capture thread panicked"))?;
+    type Shared = std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Messages>>>;
+    let decode = |rx: Shared, tx: std::sync::mpsc::SyncSender<Batch>| {
+        let (msg_pool, batch_pool, source) = (msg_pool.clone(), batch_pool.clone(), &source);
+        move || -> pdns_capture::Stats {
+            let mut stats = pdns_capture::Stats::default();
+            let fresh = || batch_pool.take().unwrap_or_else(Batch::new);
+            let mut batch = fresh();
+            loop {
+                let next = rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some(mut msgs) = next else { break };
+                for (m, time) in msgs.iter() {
+                    pdns_capture::decode_message(m, time, Some(source), &mut stats, &mut |o| {
+                        // Straight to a sort item: no entry, no text
+                        // round trip.
+                        o.encode_item(&mut batch.items);
+                        batch.ends.push(batch.items.len());
+                    });
+                    if batch.is_full() {
+                        let full = std::mem::replace(&mut batch, fresh());
+                        if tx.send(full).is_err() {
+                            // The sorting side stopped; so does this
+                            // thread.
+                            return stats;
+                        }
+                    }
+                }
+                msgs.clear();
+                msg_pool.give(msgs);
+            }
+            if !batch.ends.is_empty() {
+                let _ = tx.send(batch);
+            }
+            stats
+        }
+    };
+    let (decoder, read, stats) = std::thread::scope(|s| -> Result<_> {
+        let named = |n: &str| std::thread::Builder::new().name(n.into());
+        // Decoders before the reader: if a thread cannot start, the
+        // channel ends of those not started are dropped, and nothing
+        // waits forever (as in `read_lines`).
+        let mut workers = Vec::new();
+        for _ in 1..WORKERS {
+            let w = decode(std::sync::Arc::clone(&msg_rx), tx.clone());
+            workers.push(named("pdns-dns").spawn_scoped(s, w)?);
+        }
+        workers.push(named("pdns-dns").spawn_scoped(s, decode(msg_rx, tx))?);
+        let reader = named("pdns-decode").spawn_scoped(s, read)?;
+        let mut sorted = Ok(());
+        for mut batch in rx.iter() {
+            sorted = sort_batch(&mut batch, sorter, report, &|_, _, _| Ok(()));
+            if sorted.is_err() {
+                break;
+            }
+            batch.clear();
+            batch_pool.give(batch);
+        }
+        // Dropping the receiver stops the decoding threads, whose end
+        // stops the reader.
+        drop(rx);
+        let mut stats = pdns_capture::Stats::default();
+        let mut panicked = false;
+        for w in workers {
+            match w.join() {
+                Ok(st) => stats.add(&st),
+                Err(_) => panicked = true,
+            }
+        }
+        let done = reader.join();
+        if panicked {
+            bail!("{shown}: a capture decoding thread panicked");
+        }
+        let (decoder, read) =
+            done.map_err(|_| anyhow::anyhow!("{shown}: the capture thread panicked"))?;
         sorted.with_context(|| format!("{shown}: cannot sort"))?;
-        Ok(done)
+        Ok((decoder, read, stats))
     })?;
-    report.capture.add(decoder.stats());
+    let mut stats = stats;
+    stats.add(decoder.stats());
+    report.capture.add(&stats);
     read.with_context(|| format!("{shown}: cannot read the capture"))?;
     args.log.info(
         "input",
-        &format!("{shown}: capture: {}", decoder.stats()),
-        json!({"file": shown, "packets": decoder.stats().packets, "dns_messages": decoder.stats().dns_messages, "records": decoder.stats().records, "skipped": decoder.stats().skipped}),
+        &format!("{shown}: capture: {stats}"),
+        json!({"file": shown, "packets": stats.packets, "dns_messages": stats.dns_messages, "records": stats.records, "skipped": stats.skipped}),
     );
     Ok(())
+}
+
+/// DNS responses found in a capture, undecoded, handed from the reading
+/// thread to a decoding one.
+struct Messages {
+    /// The messages back to back; `ends` are their end offsets, each with
+    /// its packet's time.
+    data: Vec<u8>,
+    ends: Vec<(usize, u64)>,
+}
+
+impl Messages {
+    fn new() -> Messages {
+        Messages {
+            data: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            ends: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, m: &[u8], time: u64) {
+        self.data.extend_from_slice(m);
+        self.ends.push((self.data.len(), time));
+    }
+
+    fn is_full(&self) -> bool {
+        self.data.len() >= BATCH_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
+
+    /// Each message with its time.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(end, time)| {
+            let m = self.data.get(start..end).unwrap_or_default();
+            start = end;
+            (m, time)
+        })
+    }
 }
 
 /// Lines parsed, as sort items, handed from the parsing thread to the
@@ -799,21 +921,6 @@ impl Batch {
     fn is_full(&self) -> bool {
         self.items.len() >= BATCH_BYTES || self.errors.len() >= 1024
     }
-}
-
-/// The sorting side of a reading thread: reports bad lines in order and
-/// pushes every item into the sort. Returning (on a `--strict` failure)
-/// drops `rx`, which stops the reading thread.
-fn sort_batches(
-    rx: std::sync::mpsc::Receiver<Batch>,
-    sorter: &mut ExternalSorter,
-    report: &mut BuildReport,
-    bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
-) -> Result<()> {
-    for mut batch in rx {
-        sort_batch(&mut batch, sorter, report, bad)?;
-    }
-    Ok(())
 }
 
 /// Reports one batch's bad lines and pushes its items into the sort.
@@ -952,15 +1059,22 @@ fn read_lines(
                 return Ok(line - 1);
             }
             // At most CHUNK_LINES lines; the rest starts the next chunk.
-            let cut = memchr::memchr_iter(b'\n', &data)
-                .nth(CHUNK_LINES - 1)
-                .map_or(data.len(), |p| p + 1);
+            // Counting is one vector pass (memchr's count); finding the
+            // cut stops at every line, so it runs only for a chunk of
+            // short lines, which is rare.
+            let mut newlines = memchr::memchr_iter(b'\n', &data).count();
             let mut rest = fresh();
-            rest.extend_from_slice(data.get(cut..).unwrap_or_default());
-            data.truncate(cut);
+            if newlines >= CHUNK_LINES {
+                let cut = memchr::memchr_iter(b'\n', &data)
+                    .nth(CHUNK_LINES - 1)
+                    .map_or(data.len(), |p| p + 1);
+                rest.extend_from_slice(data.get(cut..).unwrap_or_default());
+                data.truncate(cut);
+                newlines = CHUNK_LINES;
+            }
             let data = std::mem::replace(&mut data, rest);
             let first_line = line;
-            line += memchr::memchr_iter(b'\n', &data).count() as u64;
+            line += newlines as u64;
             if data.last() != Some(&b'\n') {
                 line += 1;
             }
