@@ -2,7 +2,7 @@
 //! resolver-side tap sees, a query and its response for each exchange.
 //!
 //! ```text
-//! cargo run --release -p pdns-capture --example gencap -- OUT.pcap RESPONSES [SEED]
+//! cargo run --release -p pdns-capture --example gencap -- OUT.pcap RESPONSES [SEED] [zipf]
 //! ```
 //!
 //! Mix per response (from a seeded generator, so the same arguments give
@@ -11,6 +11,10 @@
 //! MX, TXT; 300 000 distinct names under 5 000 zones, each with stable
 //! data, so the builder has repeats to aggregate; an authority NS and an additional A in one
 //! response in four. Time advances 1 ms per exchange.
+//!
+//! With `zipf`, zones and hosts are drawn with a popularity that falls as
+//! 1/rank (Zipf's law, s = 1) instead of uniformly: a few names get most
+//! of the traffic, as on a real resolver, so far more answers repeat.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -31,6 +35,12 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// 0 to n-1, rank r drawn with a probability near 1/(r+1).
+    fn zipf(&mut self, n: u64) -> u64 {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let x = ((n as f64 + 1.0).ln() * u).exp() as u64;
+        x.saturating_sub(1).min(n - 1)
+    }
 }
 
 fn octet(x: u64) -> u8 {
@@ -41,11 +51,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(out), Some(n)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
     else {
-        eprintln!("usage: gencap OUT.pcap RESPONSES [SEED]");
+        eprintln!("usage: gencap OUT.pcap RESPONSES [SEED] [zipf]");
         return ExitCode::from(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(42u64);
-    match write(out, n, seed) {
+    let zipf = args.get(4).is_some_and(|a| a == "zipf");
+    match write(out, n, seed, zipf) {
         Ok(bytes) => {
             eprintln!(
                 "gencap: {out}: {n} responses, {} packets, {bytes} bytes",
@@ -60,15 +71,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn write(out: &str, n: u64, seed: u64) -> std::io::Result<u64> {
+fn write(out: &str, n: u64, seed: u64, zipf: bool) -> std::io::Result<u64> {
     let file = BufWriter::with_capacity(1 << 20, File::create(out)?);
     let mut w = PcapWriter::new(file, 1)?;
     let mut rng = Rng(seed | 1);
     let mut bytes = 24u64;
     let start = 1_764_201_600u64; // 2025-11-27 00:00:00 UTC
     for i in 0..n {
-        let zone = rng.below(5_000);
-        let host = rng.below(60);
+        let (zone, host) = if zipf {
+            (rng.zipf(5_000), rng.zipf(60))
+        } else {
+            (rng.below(5_000), rng.below(60))
+        };
         let name = format!("h{host}.zone{zone}.example");
         let kind = rng.below(100);
         let mut answers: Vec<Rr<'_>> = Vec::new();

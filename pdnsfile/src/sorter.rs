@@ -49,6 +49,21 @@ pub struct ExternalSorter {
     failed: bool,
     tmp_dir: PathBuf,
     dedup: bool,
+    /// Items are [`crate::sortkey`] items whose equal keys a run merges
+    /// ([`ExternalSorter::combine_entries`]).
+    combine: bool,
+}
+
+/// What a run does with items that sort together.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Equal {
+    /// Keeps every item.
+    Keep,
+    /// Keeps one of equal items.
+    Dedup,
+    /// Merges sort items with equal keys into one
+    /// ([`crate::sortkey::combine`]).
+    Combine,
 }
 
 /// The error of every call after a run failed to be written.
@@ -199,7 +214,7 @@ impl Buffer {
     /// runs replace the buffer (at about half its size), and the merge
     /// then reads memory in sequence rather than an index over items in
     /// arrival order (one cache miss per item).
-    fn into_runs(mut self, dedup: bool, chunk: usize) -> Result<[MemRun; 2]> {
+    fn into_runs(mut self, equal: Equal, chunk: usize) -> Result<[MemRun; 2]> {
         let mid = self.idx.len() / 2;
         let mut second = self.idx.split_off(mid);
         let mut first = std::mem::take(&mut self.idx);
@@ -209,12 +224,12 @@ impl Buffer {
                 .name("pdnsfile-sort".into())
                 .spawn_scoped(s, || -> Result<MemRun> {
                     let mut run = MemRun::new(chunk);
-                    encode_run(&mut second, arena, dedup, &mut run)?;
+                    encode_run(&mut second, arena, equal, false, &mut run)?;
                     Ok(run)
                 })
                 .map_err(|e| Error::io("starting a sort thread", e))?;
             let mut a = MemRun::new(chunk);
-            encode_run(&mut first, arena, dedup, &mut a)?;
+            encode_run(&mut first, arena, equal, false, &mut a)?;
             let b = other.join().map_err(|_| {
                 Error::io("sorting", io::Error::other("the sort thread panicked"))
             })??;
@@ -228,7 +243,7 @@ impl Buffer {
     fn write_run(
         mut self,
         tmp_dir: &PathBuf,
-        dedup: bool,
+        equal: Equal,
         room: usize,
         chunk: usize,
     ) -> Result<(Run, Buffer)> {
@@ -238,7 +253,7 @@ impl Buffer {
             // (a sorter whose buffers take its whole budget stays within
             // it).
             let mut enc = BufWriter::with_capacity(1 << 16, run_file(tmp_dir)?);
-            encode_run(&mut self.idx, &self.arena, dedup, &mut enc)?;
+            encode_run(&mut self.idx, &self.arena, equal, true, &mut enc)?;
             let enc = enc.into_inner().map_err(|e| {
                 Error::io("writing a sort run to the temporary folder", e.into_error())
             })?;
@@ -246,7 +261,7 @@ impl Buffer {
             return Ok((Run::File(end_run_file(enc)?), self));
         }
         let mut run = MemRun::new(chunk);
-        encode_run(&mut self.idx, &self.arena, dedup, &mut run)?;
+        encode_run(&mut self.idx, &self.arena, equal, true, &mut run)?;
         self.clear();
         if run.len <= room {
             return Ok((Run::Memory(run), self));
@@ -268,31 +283,157 @@ impl Buffer {
 /// item before, the length of the rest, and the rest. Sorted neighbours
 /// share most of their reversed names, so the run is smaller in memory
 /// and zstd gets less to compress.
+///
+/// With `parallel`, a large index is sorted as two halves on two
+/// threads, merged as the run is written: the sort of a full buffer is
+/// most of a run's cost, and at the end of an input nothing else is left
+/// to keep the second core busy.
 fn encode_run(
-    idx: &mut Vec<(Prefix, Slot)>,
+    idx: &mut [(Prefix, Slot)],
     arena: &Arena,
-    dedup: bool,
+    equal: Equal,
+    parallel: bool,
     run: &mut impl Write,
 ) -> Result<()> {
-    sort_index(idx, arena, dedup);
+    let mid = if parallel && idx.len() >= PARALLEL_SORT {
+        idx.len() / 2
+    } else {
+        idx.len()
+    };
+    let (left, right) = idx.split_at_mut(mid);
+    if right.is_empty() {
+        sort_index(left, arena);
+    } else {
+        std::thread::scope(|s| -> Result<()> {
+            let other = std::thread::Builder::new()
+                .name("pdnsfile-sort".into())
+                .spawn_scoped(s, || sort_index(right, arena))
+                .map_err(|e| Error::io("starting a sort thread", e))?;
+            sort_index(left, arena);
+            other
+                .join()
+                .map_err(|_| Error::io("sorting", io::Error::other("the sort thread panicked")))
+        })?;
+    }
     let ctx = |e| Error::io("writing a sort run", e);
     let mut head = Vec::with_capacity(20);
-    let mut prev: &[u8] = &[];
-    for (i, (_, slot)) in idx.iter().enumerate() {
-        if let Some((_, ahead)) = idx.get(i + PREFETCH_AHEAD) {
-            prefetch(arena.get(*ahead));
-        }
-        let item = arena.get(*slot);
-        let shared = common_prefix(item, prev);
+    let mut put = |shared: usize, item: &[u8]| -> Result<()> {
         let rest = item.get(shared..).unwrap_or_default();
         head.clear();
         crate::format::put_varint(&mut head, shared as u64);
         crate::format::put_varint(&mut head, rest.len() as u64);
         run.write_all(&head).map_err(ctx)?;
-        run.write_all(rest).map_err(ctx)?;
-        prev = item;
+        run.write_all(rest).map_err(ctx)
+    };
+    let items = Merge2 {
+        a: left,
+        b: right,
+        i: 0,
+        j: 0,
+        arena,
+    };
+    if equal != Equal::Combine {
+        let mut prev: Option<(Prefix, &[u8])> = None;
+        for (p, item) in items {
+            if equal == Equal::Dedup && prev.is_some_and(|(q, x)| q == p && x == item) {
+                continue;
+            }
+            put(common_prefix(item, prev.map_or(&[], |(_, x)| x)), item)?;
+            prev = Some((p, item));
+        }
+        return Ok(());
+    }
+    // The item waiting to be written: still the arena's (`waiting`), or
+    // merged with the items after it that have its key (`merged`). It is
+    // written once an item with another key comes, front-coded against the
+    // item written before it: `shared` was measured when it started
+    // waiting, and merging changes only what follows the key, which that
+    // shared part never reaches (the keys differ).
+    let mut waiting: Option<(&[u8], usize)> = None;
+    let mut merged: Option<Vec<u8>> = None;
+    let mut spare = Vec::new();
+    let mut key_len: Option<usize> = None;
+    for (_, item) in items {
+        if let Some((w, shared)) = waiting {
+            let current = merged.as_deref().unwrap_or(w);
+            let common = common_prefix(item, current);
+            // Equal keys share the whole key part, terminator included;
+            // no key is shorter than six bytes.
+            let same = if common >= 6 {
+                let k = match key_len {
+                    Some(k) => k,
+                    None => crate::sortkey::key_len(current)
+                        .ok_or_else(|| Error::corrupt("sort run", "not a sort item"))?,
+                };
+                key_len = Some(k);
+                (common >= k).then_some(k)
+            } else {
+                None
+            };
+            if let Some(k) = same {
+                crate::sortkey::combine_at(current, item, k, &mut spare)?;
+                match &mut merged {
+                    Some(m) => std::mem::swap(m, &mut spare),
+                    None => merged = Some(std::mem::take(&mut spare)),
+                }
+                continue;
+            }
+            put(shared, current)?;
+            waiting = Some((item, common));
+            if let Some(m) = merged.take() {
+                spare = m;
+            }
+        } else {
+            waiting = Some((item, 0));
+        }
+        key_len = None;
+    }
+    if let Some((w, shared)) = waiting {
+        put(shared, merged.as_deref().unwrap_or(w))?;
     }
     Ok(())
+}
+
+/// Items in a run below which one thread sorts it all.
+const PARALLEL_SORT: usize = 1 << 16;
+
+/// The items of two sorted halves of an index, in order, with their
+/// prefixes; each half's items are prefetched ahead of the merge.
+struct Merge2<'a> {
+    a: &'a [(Prefix, Slot)],
+    b: &'a [(Prefix, Slot)],
+    i: usize,
+    j: usize,
+    arena: &'a Arena,
+}
+
+impl<'a> Iterator for Merge2<'a> {
+    type Item = (Prefix, &'a [u8]);
+
+    fn next(&mut self) -> Option<(Prefix, &'a [u8])> {
+        let arena = self.arena;
+        let take_a = match (self.a.get(self.i), self.b.get(self.j)) {
+            (Some(x), Some(y)) => {
+                x.0.cmp(&y.0)
+                    .then_with(|| arena.get(x.1).cmp(arena.get(y.1)))
+                    .is_le()
+            }
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let (half, at) = if take_a {
+            (self.a, &mut self.i)
+        } else {
+            (self.b, &mut self.j)
+        };
+        let (p, slot) = half.get(*at).copied()?;
+        if let Some((_, ahead)) = half.get(*at + PREFETCH_AHEAD) {
+            prefetch(arena.get(*ahead));
+        }
+        *at += 1;
+        Some((p, arena.get(slot)))
+    }
 }
 
 /// Compresses a run to a temporary file in `tmp_dir`, freeing its memory
@@ -385,13 +526,10 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Sorts an index over `arena`'s items by item (prefix first, then the
-/// whole item when prefixes tie); with `dedup`, equal items once.
-fn sort_index(idx: &mut Vec<(Prefix, Slot)>, arena: &Arena, dedup: bool) {
+/// whole item when prefixes tie).
+fn sort_index(idx: &mut [(Prefix, Slot)], arena: &Arena) {
     let get = |s: &Slot| arena.get(*s);
     idx.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
-    if dedup {
-        idx.dedup_by(|a, b| a.0 == b.0 && get(&a.1) == get(&b.1));
-    }
 }
 
 /// Where an item is in the [`Arena`]: chunk, start, length.
@@ -516,6 +654,27 @@ impl ExternalSorter {
             failed: false,
             tmp_dir,
             dedup,
+            combine: false,
+        }
+    }
+
+    /// Declares the items [`crate::sortkey`] sort items and has each run
+    /// merge those with equal keys (an entry's observations) as the
+    /// writer would: fewer items to write, merge and aggregate where
+    /// inputs repeat themselves (captures above all), at the cost of a
+    /// key length per item where they do not. Items that are not sort
+    /// items fail the run that holds them.
+    pub fn combine_entries(&mut self) {
+        self.combine = true;
+    }
+
+    fn equal(&self) -> Equal {
+        if self.combine {
+            Equal::Combine
+        } else if self.dedup {
+            Equal::Dedup
+        } else {
+            Equal::Keep
         }
     }
 
@@ -545,12 +704,12 @@ impl ExternalSorter {
         self.wait_for_spill()?;
         let next = self.spare.take().unwrap_or_default();
         let buf = std::mem::replace(&mut self.buf, next);
-        let (tmp_dir, dedup) = (self.tmp_dir.clone(), self.dedup);
+        let (tmp_dir, equal) = (self.tmp_dir.clone(), self.equal());
         let room = self.run_budget.saturating_sub(self.run_bytes);
         let chunk = self.run_chunk;
         let handle = std::thread::Builder::new()
             .name("pdnsfile-sort".into())
-            .spawn(move || buf.write_run(&tmp_dir, dedup, room, chunk))
+            .spawn(move || buf.write_run(&tmp_dir, equal, room, chunk))
             .map_err(|e| Error::io("starting a sort thread", e))?;
         self.spilling = Some(handle);
         Ok(())
@@ -652,11 +811,17 @@ impl ExternalSorter {
     ///
     /// I/O errors spilling or reading runs.
     pub fn finish(mut self) -> Result<SortedIter> {
+        // The run before the last is written first: sorting the last
+        // buffer beside it would hold both buffers and their runs at once
+        // (and the sort of a full buffer is parallel, so the wait is
+        // short).
         self.wait_for_spill()?;
+        // The emptied buffer kept for reuse goes before the last runs
+        // take their memory.
         self.spare = None;
         // The last buffer is merged from memory: writing it out only to
         // read it back would cost a compression and a decompression.
-        let last = std::mem::take(&mut self.buf).into_runs(self.dedup, self.run_chunk)?;
+        let last = std::mem::take(&mut self.buf).into_runs(self.equal(), self.run_chunk)?;
         let mut sources = Vec::with_capacity(self.runs.len() + 2);
         let runs = self.runs.drain(..).chain(last.into_iter().map(Run::Memory));
         for run in runs {
@@ -1206,5 +1371,103 @@ mod tests {
             assert_eq!(got, expect);
             assert!(it.next_ref().unwrap().is_none());
         }
+    }
+
+    /// Every item of `it`, aggregated by key as the writer aggregates.
+    fn aggregated(mut it: SortedIter) -> (Vec<crate::Entry>, usize) {
+        let mut out: Vec<crate::Entry> = Vec::new();
+        let mut n = 0;
+        while let Some(item) = it.next_ref().unwrap() {
+            n += 1;
+            let e = crate::sortkey::decode(item).unwrap();
+            match out.last_mut() {
+                Some(last)
+                    if (&last.rrname, last.rrtype, &last.rdata)
+                        == (&e.rrname, e.rrtype, &e.rdata) =>
+                {
+                    last.merge(&e);
+                }
+                _ => out.push(e),
+            }
+        }
+        (out, n)
+    }
+
+    #[test]
+    fn runs_that_combine_equal_keys_aggregate_to_the_same_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut items = Vec::new();
+        for _ in 0..40_000 {
+            // Few keys, many observations of each, with every payload
+            // field varying: times, unknown counts, sources, bailiwicks.
+            let name = format!("h{}.zone{}.example", rnd(40), rnd(30));
+            let (t, r) = if rnd(2) == 0 {
+                (1, format!("192.0.2.{}", rnd(3)))
+            } else {
+                (5, format!("c{}.example", rnd(2)))
+            };
+            let first = 1_700_000_000 + rnd(1000);
+            let count = if rnd(5) == 0 { None } else { Some(rnd(4)) };
+            let mut e = crate::Entry::new(&name, t, &r, first, first + rnd(50), count).unwrap();
+            for _ in 0..rnd(3) {
+                e.add_source(["a", "pcap:b", "zeek:c"][rnd(3) as usize]);
+            }
+            if rnd(4) == 0 {
+                e.bailiwick = Some(["example", "zone1.example"][rnd(2) as usize].into());
+            }
+            items.push(crate::sortkey::encode(&e));
+        }
+        let sorted = |combine: bool, budget: usize, buffer: usize| {
+            let mut s =
+                ExternalSorter::with_buffer(budget, buffer, dir.path().to_path_buf(), false);
+            s.run_chunk = 100;
+            if combine {
+                s.combine_entries();
+            }
+            for i in &items {
+                s.push(i).unwrap();
+            }
+            aggregated(s.finish().unwrap())
+        };
+        let (want, n) = sorted(false, 1 << 30, 1 << 30);
+        assert_eq!(n, items.len());
+        assert!(want.len() < items.len() / 4, "{} keys", want.len());
+        // One buffer (two runs in memory), several runs kept in memory,
+        // and runs in files.
+        for (budget, buffer) in [(1 << 30, 1 << 30), (8 << 20, 1 << 16), (1, 1 << 16)] {
+            let (got, n) = sorted(true, budget, buffer);
+            assert_eq!(got, want, "{budget} {buffer}");
+            // The runs did merge: fewer items came out than went in, far
+            // fewer from one buffer.
+            let most = if buffer == 1 << 30 {
+                items.len() / 2
+            } else {
+                items.len()
+            };
+            assert!(n < most, "{budget} {buffer}: {n} items out");
+        }
+    }
+
+    #[test]
+    fn combining_refuses_different_keys_and_non_items() {
+        let a = crate::sortkey::encode(
+            &crate::Entry::new("a.example", 1, "192.0.2.1", 1, 2, Some(1)).unwrap(),
+        );
+        let b = crate::sortkey::encode(
+            &crate::Entry::new("a.example", 1, "192.0.2.2", 1, 2, Some(1)).unwrap(),
+        );
+        let mut out = Vec::new();
+        assert!(crate::sortkey::combine(&a, &b, &mut out).is_err());
+        assert!(crate::sortkey::combine(&a, b"junk", &mut out).is_err());
+        crate::sortkey::combine(&a, &a, &mut out).unwrap();
+        let e = crate::sortkey::decode(&out).unwrap();
+        assert_eq!((e.time_first, e.time_last, e.count), (1, 2, Some(2)));
     }
 }

@@ -297,6 +297,80 @@ pub fn union_sources(a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
+/// Writes to `out` (emptied first) the sort item of the entries of `a`
+/// and `b`, which have equal keys, merged as [`Entry::merge`] and the
+/// writer merge them: the earlier first time, the later last one, the
+/// counts added, the union of the sources, the bailiwick of
+/// [`merged_bailiwick`]. The merge does not depend on the order of the
+/// items, so a sort may merge some before the writer merges the rest.
+///
+/// # Errors
+///
+/// [`Error::Corrupt`] when either is not a sort item or the keys differ.
+pub fn combine(a: &[u8], b: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let k = key_len(a).ok_or_else(|| Error::corrupt("sort key", "malformed encoding"))?;
+    combine_at(a, b, k, out)
+}
+
+/// [`combine`] of items whose key part is `k` bytes long (as
+/// [`key_len`] gives it for `a`). When the sources and the bailiwick are
+/// the same bytes (the usual case: one observation after another of the
+/// same sensor), only the times and counts are decoded.
+///
+/// # Errors
+///
+/// As [`combine`].
+pub fn combine_at(a: &[u8], b: &[u8], k: usize, out: &mut Vec<u8>) -> Result<()> {
+    let times = |item: &[u8]| -> Result<Option<(u64, u64, u64, usize)>> {
+        let Some(payload) = item.get(k..) else {
+            return Ok(None);
+        };
+        let mut r = Reader::new(payload, "sort key");
+        Ok(Some((r.varint()?, r.varint()?, r.varint()?, k + r.pos())))
+    };
+    if let (Some(ka), Some(kb)) = (a.get(..k), b.get(..k)) {
+        if ka == kb {
+            if let (Some((fa, la, ca, ra)), Some((fb, lb, cb, rb))) = (times(a)?, times(b)?) {
+                if a.get(ra..) == b.get(rb..) {
+                    out.clear();
+                    out.extend_from_slice(ka);
+                    put_varint(out, fa.min(fb));
+                    put_varint(out, la.max(lb));
+                    let count = crate::record::merge_count(ca.checked_sub(1), cb.checked_sub(1));
+                    put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+                    out.extend_from_slice(a.get(ra..).unwrap_or_default());
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let (va, vb) = (view(a)?, view(b)?);
+    if va.key != vb.key {
+        return Err(Error::corrupt(
+            "sort key",
+            "merging items of different keys",
+        ));
+    }
+    out.clear();
+    out.extend_from_slice(va.key);
+    put_varint(out, va.time_first.min(vb.time_first));
+    put_varint(out, va.time_last.max(vb.time_last));
+    let count = crate::record::merge_count(va.count, vb.count);
+    put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+    match union_sources(va.sources, vb.sources)? {
+        Some(u) => out.extend_from_slice(&u),
+        None => out.extend_from_slice(va.sources),
+    }
+    match merged_bailiwick(va.bailiwick, vb.bailiwick) {
+        None => put_varint(out, 0),
+        Some(z) => {
+            put_varint(out, z.len() as u64 + 1);
+            out.extend_from_slice(z);
+        }
+    }
+    Ok(())
+}
+
 /// The bailiwick two merged entries keep, as [`Entry::merge`] chooses it:
 /// a known one over an unknown one, else the smaller (so the choice does
 /// not depend on merge order).
