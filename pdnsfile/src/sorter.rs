@@ -200,7 +200,7 @@ struct Buffer {
     /// Each item's first 32 bytes (big-endian, zero-padded) and slot:
     /// most comparisons are decided by the integer without touching the
     /// arena.
-    idx: Vec<(Prefix, Slot)>,
+    idx: Vec<Ix>,
 }
 
 impl Buffer {
@@ -289,7 +289,7 @@ impl Buffer {
 /// most of a run's cost, and at the end of an input nothing else is left
 /// to keep the second core busy.
 fn encode_run(
-    idx: &mut [(Prefix, Slot)],
+    idx: &mut [Ix],
     arena: &Arena,
     equal: Equal,
     parallel: bool,
@@ -300,19 +300,35 @@ fn encode_run(
     } else {
         idx.len()
     };
+    let keyed = equal == Equal::Combine;
     let (left, right) = idx.split_at_mut(mid);
+    // Each half notes its items' key lengths (a pass in arena order, so in
+    // memory order) and sorts.
+    let prepare = |half: &mut [Ix]| -> Result<()> {
+        if keyed {
+            for ix in half.iter_mut() {
+                let k = crate::sortkey::key_len(arena.get(ix.slot))
+                    .ok_or_else(|| Error::corrupt("sort run", "not a sort item"))?;
+                ix.key =
+                    u32::try_from(k).map_err(|_| Error::corrupt("sort run", "key too long"))?;
+            }
+        }
+        sort_index(half, arena, keyed);
+        Ok(())
+    };
     if right.is_empty() {
-        sort_index(left, arena);
+        prepare(left)?;
     } else {
         std::thread::scope(|s| -> Result<()> {
             let other = std::thread::Builder::new()
                 .name("pdnsfile-sort".into())
-                .spawn_scoped(s, || sort_index(right, arena))
+                .spawn_scoped(s, || prepare(right))
                 .map_err(|e| Error::io("starting a sort thread", e))?;
-            sort_index(left, arena);
-            other
-                .join()
-                .map_err(|_| Error::io("sorting", io::Error::other("the sort thread panicked")))
+            let mine = prepare(left);
+            other.join().map_err(|_| {
+                Error::io("sorting", io::Error::other("the sort thread panicked"))
+            })??;
+            mine
         })?;
     }
     let ctx = |e| Error::io("writing a sort run", e);
@@ -328,13 +344,15 @@ fn encode_run(
     let items = Merge2 {
         a: left,
         b: right,
+        keyed,
         i: 0,
         j: 0,
         arena,
     };
-    if equal != Equal::Combine {
+    if !keyed {
         let mut prev: Option<(Prefix, &[u8])> = None;
-        for (p, item) in items {
+        for (ix, item) in items {
+            let p = ix.prefix;
             if equal == Equal::Dedup && prev.is_some_and(|(q, x)| q == p && x == item) {
                 continue;
             }
@@ -349,28 +367,15 @@ fn encode_run(
     // item written before it: `shared` was measured when it started
     // waiting, and merging changes only what follows the key, which that
     // shared part never reaches (the keys differ).
-    let mut waiting: Option<(&[u8], usize)> = None;
+    let mut waiting: Option<(&[u8], usize, usize)> = None;
     let mut merged: Option<Vec<u8>> = None;
     let mut spare = Vec::new();
-    let mut key_len: Option<usize> = None;
-    for (_, item) in items {
-        if let Some((w, shared)) = waiting {
+    for (ix, item) in items {
+        let k = ix.key as usize;
+        if let Some((w, shared, wk)) = waiting {
             let current = merged.as_deref().unwrap_or(w);
             let common = common_prefix(item, current);
-            // Equal keys share the whole key part, terminator included;
-            // no key is shorter than six bytes.
-            let same = if common >= 6 {
-                let k = match key_len {
-                    Some(k) => k,
-                    None => crate::sortkey::key_len(current)
-                        .ok_or_else(|| Error::corrupt("sort run", "not a sort item"))?,
-                };
-                key_len = Some(k);
-                (common >= k).then_some(k)
-            } else {
-                None
-            };
-            if let Some(k) = same {
+            if k == wk && common >= k {
                 crate::sortkey::combine_at(current, item, k, &mut spare)?;
                 match &mut merged {
                     Some(m) => std::mem::swap(m, &mut spare),
@@ -379,16 +384,15 @@ fn encode_run(
                 continue;
             }
             put(shared, current)?;
-            waiting = Some((item, common));
+            waiting = Some((item, common, k));
             if let Some(m) = merged.take() {
                 spare = m;
             }
         } else {
-            waiting = Some((item, 0));
+            waiting = Some((item, 0, k));
         }
-        key_len = None;
     }
-    if let Some((w, shared)) = waiting {
+    if let Some((w, shared, _)) = waiting {
         put(shared, merged.as_deref().unwrap_or(w))?;
     }
     Ok(())
@@ -400,24 +404,21 @@ const PARALLEL_SORT: usize = 1 << 16;
 /// The items of two sorted halves of an index, in order, with their
 /// prefixes; each half's items are prefetched ahead of the merge.
 struct Merge2<'a> {
-    a: &'a [(Prefix, Slot)],
-    b: &'a [(Prefix, Slot)],
+    a: &'a [Ix],
+    b: &'a [Ix],
+    keyed: bool,
     i: usize,
     j: usize,
     arena: &'a Arena,
 }
 
 impl<'a> Iterator for Merge2<'a> {
-    type Item = (Prefix, &'a [u8]);
+    type Item = (&'a Ix, &'a [u8]);
 
-    fn next(&mut self) -> Option<(Prefix, &'a [u8])> {
+    fn next(&mut self) -> Option<(&'a Ix, &'a [u8])> {
         let arena = self.arena;
         let take_a = match (self.a.get(self.i), self.b.get(self.j)) {
-            (Some(x), Some(y)) => {
-                x.0.cmp(&y.0)
-                    .then_with(|| arena.get(x.1).cmp(arena.get(y.1)))
-                    .is_le()
-            }
+            (Some(x), Some(y)) => order(x, y, arena, self.keyed).is_le(),
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => return None,
@@ -427,12 +428,12 @@ impl<'a> Iterator for Merge2<'a> {
         } else {
             (self.b, &mut self.j)
         };
-        let (p, slot) = half.get(*at).copied()?;
-        if let Some((_, ahead)) = half.get(*at + PREFETCH_AHEAD) {
-            prefetch(arena.get(*ahead));
+        let ix = half.get(*at)?;
+        if let Some(ahead) = half.get(*at + PREFETCH_AHEAD) {
+            prefetch(arena.get(ahead.slot));
         }
         *at += 1;
-        Some((p, arena.get(slot)))
+        Some((ix, arena.get(ix.slot)))
     }
 }
 
@@ -526,10 +527,30 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Sorts an index over `arena`'s items by item (prefix first, then the
-/// whole item when prefixes tie).
-fn sort_index(idx: &mut [(Prefix, Slot)], arena: &Arena) {
-    let get = |s: &Slot| arena.get(*s);
-    idx.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| get(&a.1).cmp(get(&b.1))));
+/// whole item when prefixes tie); with `keyed`, by key only (see
+/// [`order`]).
+fn sort_index(idx: &mut [Ix], arena: &Arena, keyed: bool) {
+    idx.sort_unstable_by(|a, b| order(a, b, arena, keyed));
+}
+
+/// The order of two indexed items: by prefix, then by the whole items.
+/// With `keyed` (sort items whose key lengths are in the index), items
+/// with equal keys are equal whatever follows (a run merges them, in any
+/// order), and keys that fit in the prefix are compared without reading
+/// the arena: the items of a capture are mostly such repeats, and each
+/// look at the arena is a cache miss.
+fn order(a: &Ix, b: &Ix, arena: &Arena, keyed: bool) -> std::cmp::Ordering {
+    a.prefix.cmp(&b.prefix).then_with(|| {
+        let (x, y) = (arena.get(a.slot), arena.get(b.slot));
+        if !keyed {
+            return x.cmp(y);
+        }
+        let (ka, kb) = (a.key as usize, b.key as usize);
+        if ka == kb && ka <= 32 {
+            return std::cmp::Ordering::Equal;
+        }
+        x.get(..ka).cmp(&y.get(..kb))
+    })
 }
 
 /// Where an item is in the [`Arena`]: chunk, start, length.
@@ -595,7 +616,7 @@ impl Arena {
 
 /// Per-item overhead counted against the budget (its index entry), so
 /// many tiny items cannot exceed it.
-const ITEM_OVERHEAD: usize = std::mem::size_of::<(Prefix, Slot)>();
+const ITEM_OVERHEAD: usize = std::mem::size_of::<Ix>();
 
 /// An item's first 32 bytes, zero-padded, so
 /// comparing prefixes compares items unless the prefixes are equal.
@@ -621,6 +642,16 @@ fn prefix(item: &[u8]) -> Prefix {
 /// random places in the arena (3 % less CPU on the 10 M build).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 struct Prefix(u64, u64, u64, u64);
+
+/// An item in a buffer's index: its prefix, where it is, and (for a run
+/// that merges entries) the length of its key part, set just before the
+/// sort; 48 bytes, as the prefix and slot alone take with padding.
+#[derive(Clone, Copy)]
+struct Ix {
+    prefix: Prefix,
+    slot: Slot,
+    key: u32,
+}
 
 impl ExternalSorter {
     /// A sorter that holds about `budget` bytes and spills to `tmp_dir`
@@ -688,7 +719,11 @@ impl ExternalSorter {
             return Err(failed_before());
         }
         let slot = self.buf.arena.push(item)?;
-        self.buf.idx.push((prefix(item), slot));
+        self.buf.idx.push(Ix {
+            prefix: prefix(item),
+            slot,
+            key: 0,
+        });
         if self.buf.bytes() >= self.budget {
             self.spill()?;
         }
