@@ -718,6 +718,13 @@ impl ExternalSorter {
         if self.failed {
             return Err(failed_before());
         }
+        if self.buf.idx.capacity() == 0 {
+            // Room for as many items as a buffer can hold if they are 16
+            // bytes or more: growing by doubling copied the index and
+            // touched twice its pages. Capacity never used is address
+            // space, not memory.
+            self.buf.idx.reserve(self.budget / (ITEM_OVERHEAD + 16));
+        }
         let slot = self.buf.arena.push(item)?;
         self.buf.idx.push(Ix {
             prefix: prefix(item),
