@@ -39,6 +39,9 @@ pub struct ExternalSorter {
     /// Bytes per chunk of a run kept in memory ([`RUN_CHUNK`]; tests
     /// make it small to cut items across chunks).
     run_chunk: usize,
+    /// Items from which a spilled buffer is sorted on two threads
+    /// ([`PARALLEL_SORT`]; tests make it small).
+    parallel_min: usize,
     runs: Vec<Run>,
     /// The run being written on a background thread, if any.
     spilling: Option<JoinHandle<Result<(Run, Buffer)>>>,
@@ -224,12 +227,12 @@ impl Buffer {
                 .name("pdnsfile-sort".into())
                 .spawn_scoped(s, || -> Result<MemRun> {
                     let mut run = MemRun::new(chunk);
-                    encode_run(&mut second, arena, equal, false, &mut run)?;
+                    encode_run(&mut second, arena, equal, usize::MAX, &mut run)?;
                     Ok(run)
                 })
                 .map_err(|e| Error::io("starting a sort thread", e))?;
             let mut a = MemRun::new(chunk);
-            encode_run(&mut first, arena, equal, false, &mut a)?;
+            encode_run(&mut first, arena, equal, usize::MAX, &mut a)?;
             let b = other.join().map_err(|_| {
                 Error::io("sorting", io::Error::other("the sort thread panicked"))
             })??;
@@ -246,6 +249,7 @@ impl Buffer {
         equal: Equal,
         room: usize,
         chunk: usize,
+        parallel_min: usize,
     ) -> Result<(Run, Buffer)> {
         if room == 0 {
             // No run can stay in memory: it is compressed as it is
@@ -253,7 +257,7 @@ impl Buffer {
             // (a sorter whose buffers take its whole budget stays within
             // it).
             let mut enc = BufWriter::with_capacity(1 << 16, run_file(tmp_dir)?);
-            encode_run(&mut self.idx, &self.arena, equal, true, &mut enc)?;
+            encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut enc)?;
             let enc = enc.into_inner().map_err(|e| {
                 Error::io("writing a sort run to the temporary folder", e.into_error())
             })?;
@@ -261,7 +265,7 @@ impl Buffer {
             return Ok((Run::File(end_run_file(enc)?), self));
         }
         let mut run = MemRun::new(chunk);
-        encode_run(&mut self.idx, &self.arena, equal, true, &mut run)?;
+        encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut run)?;
         self.clear();
         if run.len <= room {
             return Ok((Run::Memory(run), self));
@@ -284,7 +288,7 @@ impl Buffer {
 /// share most of their reversed names, so the run is smaller in memory
 /// and zstd gets less to compress.
 ///
-/// With `parallel`, a large index is sorted as two halves on two
+/// An index of `parallel_min` items or more is sorted as two halves on two
 /// threads, merged as the run is written: the sort of a full buffer is
 /// most of a run's cost, and at the end of an input nothing else is left
 /// to keep the second core busy.
@@ -292,10 +296,10 @@ fn encode_run(
     idx: &mut [Ix],
     arena: &Arena,
     equal: Equal,
-    parallel: bool,
+    parallel_min: usize,
     run: &mut impl Write,
 ) -> Result<()> {
-    let mid = if parallel && idx.len() >= PARALLEL_SORT {
+    let mid = if idx.len() >= parallel_min {
         idx.len() / 2
     } else {
         idx.len()
@@ -679,6 +683,7 @@ impl ExternalSorter {
             run_budget: budget.saturating_sub(3 * buffer),
             run_bytes: 0,
             run_chunk: RUN_CHUNK,
+            parallel_min: PARALLEL_SORT,
             runs: Vec::new(),
             spilling: None,
             spare: None,
@@ -748,10 +753,10 @@ impl ExternalSorter {
         let buf = std::mem::replace(&mut self.buf, next);
         let (tmp_dir, equal) = (self.tmp_dir.clone(), self.equal());
         let room = self.run_budget.saturating_sub(self.run_bytes);
-        let chunk = self.run_chunk;
+        let (chunk, parallel_min) = (self.run_chunk, self.parallel_min);
         let handle = std::thread::Builder::new()
             .name("pdnsfile-sort".into())
-            .spawn(move || buf.write_run(&tmp_dir, equal, room, chunk))
+            .spawn(move || buf.write_run(&tmp_dir, equal, room, chunk, parallel_min))
             .map_err(|e| Error::io("starting a sort thread", e))?;
         self.spilling = Some(handle);
         Ok(())
@@ -1389,8 +1394,16 @@ mod tests {
     #[test]
     fn merges_many_runs_without_losing_duplicates_or_empty_items() {
         let dir = tempfile::tempdir().unwrap();
-        for dedup in [false, true] {
+        for (dedup, parallel_min) in [
+            (false, PARALLEL_SORT),
+            (true, PARALLEL_SORT),
+            (false, 2),
+            (true, 2),
+        ] {
             let mut s = ExternalSorter::new(1, dir.path().to_path_buf(), dedup);
+            // With 2, every spilled buffer is sorted as two halves and
+            // merged (equal items in both halves included).
+            s.parallel_min = parallel_min;
             let mut expect = Vec::new();
             for i in 0..60_000u32 {
                 // Lengths 0 to 11, many equal items, across ~20 runs.
