@@ -1483,6 +1483,9 @@ mod tests {
             let mut s =
                 ExternalSorter::with_buffer(budget, buffer, dir.path().to_path_buf(), false);
             s.run_chunk = 100;
+            // Spilled buffers sorted as two halves and merged, down to
+            // tiny ones.
+            s.parallel_min = 2;
             if combine {
                 s.combine_entries();
             }
