@@ -1,7 +1,8 @@
 //! Times the external sort on the sort items of an archive's entries,
 //! shuffled: `cargo run --release -p pdnsfile --example sortbench --
-//! ARCHIVE ROUNDS BUDGET_MB:BUFFER_MB...` (buffer 0 for
-//! `ExternalSorter::new`). Prints wall and process CPU time of pushing
+//! ARCHIVE ROUNDS BUDGET_MB:BUFFER_MB[c]...` (buffer 0 for
+//! `ExternalSorter::new`; a trailing `c` merges equal keys in runs,
+//! `ExternalSorter::combine_entries`, as the builder does). Prints wall and process CPU time of pushing
 //! every item, finishing and reading the output back, which is what a
 //! build's sort costs apart from parsing and writing; the configurations
 //! take turns, ROUNDS times, so that a machine's changing speed falls on
@@ -40,24 +41,29 @@ fn main() {
         order.swap(i, (x % (i as u64 + 1)) as usize);
     }
     let dir = std::env::temp_dir();
-    let configs: Vec<(usize, usize)> = args[3..]
+    let configs: Vec<(usize, usize, bool)> = args[3..]
         .iter()
         .map(|c| {
             let (a, b) = c.split_once(':').unwrap();
+            let combine = b.ends_with('c');
             (
                 a.parse::<usize>().unwrap() << 20,
-                b.parse::<usize>().unwrap() << 20,
+                b.trim_end_matches('c').parse::<usize>().unwrap() << 20,
+                combine,
             )
         })
         .collect();
     for _ in 0..rounds {
-        for &(budget, buffer) in &configs {
+        for &(budget, buffer, combine) in &configs {
             let (t, c) = (Instant::now(), cpu());
             let mut s = if buffer == 0 {
                 pdnsfile::sorter::ExternalSorter::new(budget, dir.clone(), false)
             } else {
                 pdnsfile::sorter::ExternalSorter::with_buffer(budget, buffer, dir.clone(), false)
             };
+            if combine {
+                s.combine_entries();
+            }
             for &i in &order {
                 let start = if i == 0 { 0 } else { ends[i - 1] };
                 s.push(&items[start..ends[i]]).unwrap();

@@ -44,7 +44,7 @@ pub struct ExternalSorter {
     parallel_min: usize,
     runs: Vec<Run>,
     /// The run being written on a background thread, if any.
-    spilling: Option<JoinHandle<Result<(Run, Buffer)>>>,
+    spilling: Option<JoinHandle<Result<(Run, Buffer, Merged)>>>,
     /// The memory of the last buffer sorted, emptied, for the next one.
     spare: Option<Buffer>,
     /// A run failed to be written: items are missing, so every later
@@ -55,7 +55,25 @@ pub struct ExternalSorter {
     /// Items are [`crate::sortkey`] items whose equal keys a run merges
     /// ([`ExternalSorter::combine_entries`]).
     combine: bool,
+    /// Runs to write without merging before trying again: the last run
+    /// that tried found too few equal keys to pay for looking.
+    combine_skip: u32,
 }
+
+/// What a run's merging of equal keys did: whether it tried, over how
+/// many items, and how many it merged away.
+struct Merged {
+    tried: bool,
+    items: usize,
+    merged: usize,
+}
+
+/// A run must merge at least one item in this many for the next runs to
+/// keep merging: finding the keys costs about a `memchr` an item.
+const COMBINE_WORTH: usize = 64;
+
+/// Runs written without merging before a run tries again.
+const COMBINE_RETRY: u32 = 7;
 
 /// What a run does with items that sort together.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -250,27 +268,39 @@ impl Buffer {
         room: usize,
         chunk: usize,
         parallel_min: usize,
-    ) -> Result<(Run, Buffer)> {
+    ) -> Result<(Run, Buffer, Merged)> {
+        let items = self.idx.len();
+        let tried = equal == Equal::Combine;
         if room == 0 {
             // No run can stay in memory: it is compressed as it is
             // written, so that it never exists whole beside the buffer
             // (a sorter whose buffers take its whole budget stays within
             // it).
             let mut enc = BufWriter::with_capacity(1 << 16, run_file(tmp_dir)?);
-            encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut enc)?;
+            let merged = encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut enc)?;
             let enc = enc.into_inner().map_err(|e| {
                 Error::io("writing a sort run to the temporary folder", e.into_error())
             })?;
             self.clear();
-            return Ok((Run::File(end_run_file(enc)?), self));
+            let m = Merged {
+                tried,
+                items,
+                merged,
+            };
+            return Ok((Run::File(end_run_file(enc)?), self, m));
         }
         let mut run = MemRun::new(chunk);
-        encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut run)?;
+        let merged = encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut run)?;
         self.clear();
+        let m = Merged {
+            tried,
+            items,
+            merged,
+        };
         if run.len <= room {
-            return Ok((Run::Memory(run), self));
+            return Ok((Run::Memory(run), self, m));
         }
-        Ok((Run::File(run_to_file(run, tmp_dir)?), self))
+        Ok((Run::File(run_to_file(run, tmp_dir)?), self, m))
     }
 
     /// Empties the buffer and keeps its memory: the chunks go to the
@@ -298,7 +328,7 @@ fn encode_run(
     equal: Equal,
     parallel_min: usize,
     run: &mut impl Write,
-) -> Result<()> {
+) -> Result<usize> {
     let mid = if idx.len() >= parallel_min {
         idx.len() / 2
     } else {
@@ -363,7 +393,7 @@ fn encode_run(
             put(common_prefix(item, prev.map_or(&[], |(_, x)| x)), item)?;
             prev = Some((p, item));
         }
-        return Ok(());
+        return Ok(0);
     }
     // The item waiting to be written: still the arena's (`waiting`), or
     // merged with the items after it that have its key (`merged`). It is
@@ -374,6 +404,7 @@ fn encode_run(
     let mut waiting: Option<(&[u8], usize, usize)> = None;
     let mut merged: Option<Vec<u8>> = None;
     let mut spare = Vec::new();
+    let mut merged_away = 0;
     for (ix, item) in items {
         let k = ix.key as usize;
         if let Some((w, shared, wk)) = waiting {
@@ -385,6 +416,7 @@ fn encode_run(
                     Some(m) => std::mem::swap(m, &mut spare),
                     None => merged = Some(std::mem::take(&mut spare)),
                 }
+                merged_away += 1;
                 continue;
             }
             put(shared, current)?;
@@ -399,7 +431,7 @@ fn encode_run(
     if let Some((w, shared, _)) = waiting {
         put(shared, merged.as_deref().unwrap_or(w))?;
     }
-    Ok(())
+    Ok(merged_away)
 }
 
 /// Items in a run below which one thread sorts it all.
@@ -691,6 +723,7 @@ impl ExternalSorter {
             tmp_dir,
             dedup,
             combine: false,
+            combine_skip: 0,
         }
     }
 
@@ -698,14 +731,16 @@ impl ExternalSorter {
     /// merge those with equal keys (an entry's observations) as the
     /// writer would: fewer items to write, merge and aggregate where
     /// inputs repeat themselves (captures above all), at the cost of a
-    /// key length per item where they do not. Items that are not sort
-    /// items fail the run that holds them.
+    /// key length per item. A run that merges fewer than one item in 64
+    /// has the next seven written without looking, then one tries again,
+    /// so inputs of distinct keys pay for one run in eight. Items that are
+    /// not sort items fail the run that holds them.
     pub fn combine_entries(&mut self) {
         self.combine = true;
     }
 
     fn equal(&self) -> Equal {
-        if self.combine {
+        if self.combine && self.combine_skip == 0 {
             Equal::Combine
         } else if self.dedup {
             Equal::Dedup
@@ -776,7 +811,7 @@ impl ExternalSorter {
                     )
                 })
                 .and_then(|r| r);
-            let (run, emptied) = match joined {
+            let (run, emptied, merged) = match joined {
                 Ok(r) => r,
                 Err(e) => {
                     self.failed = true;
@@ -788,6 +823,13 @@ impl ExternalSorter {
                 self.run_bytes += m.len;
             }
             self.runs.push(run);
+            if merged.tried {
+                if merged.merged.saturating_mul(COMBINE_WORTH) < merged.items {
+                    self.combine_skip = COMBINE_RETRY;
+                }
+            } else {
+                self.combine_skip = self.combine_skip.saturating_sub(1);
+            }
         }
         Ok(())
     }
@@ -1527,5 +1569,39 @@ mod tests {
         crate::sortkey::combine(&a, &a, &mut out).unwrap();
         let e = crate::sortkey::decode(&out).unwrap();
         assert_eq!((e.time_first, e.time_last, e.count), (1, 2, Some(2)));
+    }
+
+    #[test]
+    fn runs_stop_looking_for_equal_keys_where_there_are_none_and_look_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = ExternalSorter::with_buffer(1 << 30, 1 << 16, dir.path().to_path_buf(), false);
+        s.combine_entries();
+        let item = |name: String, t: u64| {
+            crate::sortkey::encode(
+                &crate::Entry::new(&name, 1, "192.0.2.1", t, t, Some(1)).unwrap(),
+            )
+        };
+        // Distinct keys: the first run finds nothing to merge, so the next
+        // ones do not look.
+        for i in 0..3_000 {
+            s.push(&item(format!("u{i}.example"), 1)).unwrap();
+        }
+        s.settle().unwrap();
+        assert!(s.runs().in_memory >= 3);
+        assert!(s.combine_skip > 0, "{}", s.combine_skip);
+        // Then repeats: a later run looks again, merges, and they keep
+        // merging.
+        for i in 0..30_000u64 {
+            s.push(&item(format!("r{}.example", i % 50), i)).unwrap();
+        }
+        s.settle().unwrap();
+        assert_eq!(s.combine_skip, 0);
+        let (entries, _) = aggregated(s.finish().unwrap());
+        assert_eq!(entries.len(), 3_050);
+        let r0 = entries.iter().find(|e| e.rrname == "r0.example").unwrap();
+        assert_eq!(
+            (r0.time_first, r0.time_last, r0.count),
+            (0, 29_950, Some(600))
+        );
     }
 }
