@@ -44,7 +44,7 @@ pub struct ExternalSorter {
     parallel_min: usize,
     runs: Vec<Run>,
     /// The run being written on a background thread, if any.
-    spilling: Option<JoinHandle<Result<(Run, Buffer, Merged)>>>,
+    spilling: Option<JoinHandle<Result<(Vec<Run>, Buffer, Merged)>>>,
     /// The memory of the last buffer sorted, emptied, for the next one.
     spare: Option<Buffer>,
     /// A run failed to be written: items are missing, so every later
@@ -236,30 +236,12 @@ impl Buffer {
     /// then reads memory in sequence rather than an index over items in
     /// arrival order (one cache miss per item).
     fn into_runs(mut self, equal: Equal, chunk: usize) -> Result<[MemRun; 2]> {
-        let mid = self.idx.len() / 2;
-        let mut second = self.idx.split_off(mid);
-        let mut first = std::mem::take(&mut self.idx);
-        let arena = &self.arena;
-        std::thread::scope(|s| -> Result<[MemRun; 2]> {
-            let other = std::thread::Builder::new()
-                .name("pdnsfile-sort".into())
-                .spawn_scoped(s, || -> Result<MemRun> {
-                    let mut run = MemRun::new(chunk);
-                    encode_run(&mut second, arena, equal, usize::MAX, &mut run)?;
-                    Ok(run)
-                })
-                .map_err(|e| Error::io("starting a sort thread", e))?;
-            let mut a = MemRun::new(chunk);
-            encode_run(&mut first, arena, equal, usize::MAX, &mut a)?;
-            let b = other.join().map_err(|_| {
-                Error::io("sorting", io::Error::other("the sort thread panicked"))
-            })??;
-            Ok([a, b])
-        })
+        Ok(encode_halves(&mut self.idx, &self.arena, equal, chunk)?.0)
     }
 
-    /// Sorts the buffer into a run: kept in memory when it takes at most
-    /// `room` bytes there, otherwise compressed to a temporary file.
+    /// Sorts the buffer into a run (two, for a large one whose equal keys
+    /// merge): kept in memory when it takes at most `room` bytes there,
+    /// otherwise compressed to a temporary file.
     /// Returns the buffer too, emptied, for the next one to reuse.
     fn write_run(
         mut self,
@@ -268,7 +250,7 @@ impl Buffer {
         room: usize,
         chunk: usize,
         parallel_min: usize,
-    ) -> Result<(Run, Buffer, Merged)> {
+    ) -> Result<(Vec<Run>, Buffer, Merged)> {
         let items = self.idx.len();
         let tried = equal == Equal::Combine;
         if room == 0 {
@@ -287,7 +269,29 @@ impl Buffer {
                 items,
                 merged,
             };
-            return Ok((Run::File(end_run_file(enc)?), self, m));
+            return Ok((vec![Run::File(end_run_file(enc)?)], self, m));
+        }
+        if tried && items >= parallel_min {
+            // Merging runs are a capture's: two runs, each half sorted and
+            // written on its own thread, rather than one run merged from
+            // two sorted halves on one thread (left at the end of the
+            // input, it kept the other core idle). Two more runs to merge
+            // cost little where runs are few and small.
+            let ([a, b], merged) = encode_halves(&mut self.idx, &self.arena, equal, chunk)?;
+            self.clear();
+            let m = Merged {
+                tried,
+                items,
+                merged,
+            };
+            if a.len + b.len <= room {
+                return Ok((vec![Run::Memory(a), Run::Memory(b)], self, m));
+            }
+            let runs = vec![
+                Run::File(run_to_file(a, tmp_dir)?),
+                Run::File(run_to_file(b, tmp_dir)?),
+            ];
+            return Ok((runs, self, m));
         }
         let mut run = MemRun::new(chunk);
         let merged = encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut run)?;
@@ -298,9 +302,9 @@ impl Buffer {
             merged,
         };
         if run.len <= room {
-            return Ok((Run::Memory(run), self, m));
+            return Ok((vec![Run::Memory(run)], self, m));
         }
-        Ok((Run::File(run_to_file(run, tmp_dir)?), self, m))
+        Ok((vec![Run::File(run_to_file(run, tmp_dir)?)], self, m))
     }
 
     /// Empties the buffer and keeps its memory: the chunks go to the
@@ -310,6 +314,34 @@ impl Buffer {
         self.idx.clear();
         self.arena.clear();
     }
+}
+
+/// `idx` as two runs in memory, each half sorted and front-coded on its
+/// own thread; also the items merged away.
+fn encode_halves(
+    idx: &mut [Ix],
+    arena: &Arena,
+    equal: Equal,
+    chunk: usize,
+) -> Result<([MemRun; 2], usize)> {
+    let mid = idx.len() / 2;
+    let (first, second) = idx.split_at_mut(mid);
+    std::thread::scope(|s| -> Result<([MemRun; 2], usize)> {
+        let other = std::thread::Builder::new()
+            .name("pdnsfile-sort".into())
+            .spawn_scoped(s, || -> Result<(MemRun, usize)> {
+                let mut run = MemRun::new(chunk);
+                let merged = encode_run(second, arena, equal, usize::MAX, &mut run)?;
+                Ok((run, merged))
+            })
+            .map_err(|e| Error::io("starting a sort thread", e))?;
+        let mut a = MemRun::new(chunk);
+        let merged_a = encode_run(first, arena, equal, usize::MAX, &mut a);
+        let (b, merged_b) = other
+            .join()
+            .map_err(|_| Error::io("sorting", io::Error::other("the sort thread panicked")))??;
+        Ok(([a, b], merged_a? + merged_b))
+    })
 }
 
 /// Sorts `idx` (over `arena`'s items) and front-codes the items in that
@@ -811,7 +843,7 @@ impl ExternalSorter {
                     )
                 })
                 .and_then(|r| r);
-            let (run, emptied, merged) = match joined {
+            let (runs, emptied, merged) = match joined {
                 Ok(r) => r,
                 Err(e) => {
                     self.failed = true;
@@ -819,10 +851,12 @@ impl ExternalSorter {
                 }
             };
             self.spare = Some(emptied);
-            if let Run::Memory(m) = &run {
-                self.run_bytes += m.len;
+            for run in runs {
+                if let Run::Memory(m) = &run {
+                    self.run_bytes += m.len;
+                }
+                self.runs.push(run);
             }
-            self.runs.push(run);
             if merged.tried {
                 if merged.merged.saturating_mul(COMBINE_WORTH) < merged.items {
                     self.combine_skip = COMBINE_RETRY;
