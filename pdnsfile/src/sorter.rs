@@ -44,7 +44,7 @@ pub struct ExternalSorter {
     parallel_min: usize,
     runs: Vec<Run>,
     /// The run being written on a background thread, if any.
-    spilling: Option<JoinHandle<Result<(Vec<Run>, Buffer, Merged)>>>,
+    spilling: Option<JoinHandle<Result<Spilled>>>,
     /// The memory of the last buffer sorted, emptied, for the next one.
     spare: Option<Buffer>,
     /// A run failed to be written: items are missing, so every later
@@ -59,6 +59,10 @@ pub struct ExternalSorter {
     /// that tried found too few equal keys to pay for looking.
     combine_skip: u32,
 }
+
+/// What a spilled buffer became: its runs, the buffer emptied for reuse,
+/// and what merging equal keys did.
+type Spilled = (Vec<Run>, Buffer, Merged);
 
 /// What a run's merging of equal keys did: whether it tried, over how
 /// many items, and how many it merged away.
@@ -250,7 +254,7 @@ impl Buffer {
         room: usize,
         chunk: usize,
         parallel_min: usize,
-    ) -> Result<(Vec<Run>, Buffer, Merged)> {
+    ) -> Result<Spilled> {
         let items = self.idx.len();
         let tried = equal == Equal::Combine;
         if room == 0 {
