@@ -77,6 +77,7 @@ mod stats;
 pub mod synth;
 mod tcp;
 
+use std::cell::Cell;
 use std::io::{self, Read};
 
 use pcap_parser::pcapng::Block;
@@ -248,11 +249,18 @@ impl Decoder {
         input: R,
         sink: &mut Sink<'_>,
     ) -> Result<(), Error> {
-        // Owned, so that the closure does not borrow the dissector.
-        let source = self.dissector.opts.source.clone();
-        self.read_raw(input, &mut |m, time, stats| {
-            dns::message(m, time, source.as_deref(), stats, sink);
-        })
+        // Taken out (not copied) while the closure holds it, so that it
+        // does not borrow the dissector.
+        let source = self.dissector.opts.source.take();
+        let read = self.read_raw(
+            input,
+            &mut |m, time, stats| {
+                dns::message(m, time, source.as_deref(), stats, sink);
+            },
+            &Cell::new(false),
+        );
+        self.dissector.opts.source = source;
+        read
     }
 
     /// Reads one whole capture as [`Decoder::read`] does, but hands out
@@ -263,28 +271,44 @@ impl Decoder {
     /// this decoder's [`Stats`]; those of the messages are whatever
     /// `decode_message` was given, for the caller to [`Stats::add`].
     ///
+    /// `messages` returns `false` to stop: reading ends at the next
+    /// block, without waiting for the end of the input (a pipe may not
+    /// end for long) and without handing out what TCP streams hold.
+    ///
     /// # Errors
     ///
     /// As [`Decoder::read`].
     pub fn read_messages<R: Read>(
         &mut self,
         input: R,
-        messages: &mut dyn FnMut(&[u8], u64),
+        messages: &mut dyn FnMut(&[u8], u64) -> bool,
     ) -> Result<(), Error> {
-        self.read_raw(input, &mut |m, time, stats| {
-            if dns::is_response(m, stats) {
-                messages(m, time);
-            }
-        })
+        let stop = Cell::new(false);
+        self.read_raw(
+            input,
+            &mut |m, time, stats| {
+                if !stop.get() && dns::is_response(m, stats) && !messages(m, time) {
+                    stop.set(true);
+                }
+            },
+            &stop,
+        )
     }
 
-    fn read_raw<R: Read>(&mut self, input: R, sink: &mut Messages<'_>) -> Result<(), Error> {
+    fn read_raw<R: Read>(
+        &mut self,
+        input: R,
+        sink: &mut Messages<'_>,
+        stop: &Cell<bool>,
+    ) -> Result<(), Error> {
         let mut input = Keep {
             inner: input,
             error: None,
         };
-        let result = self.read_blocks(&mut input, sink);
-        self.dissector.finish(sink);
+        let result = self.read_blocks(&mut input, sink, stop);
+        if !stop.get() {
+            self.dissector.finish(sink);
+        }
         match (result, input.error) {
             (_, Some(e)) => Err(Error::Io(e)),
             (r, None) => r,
@@ -295,6 +319,7 @@ impl Decoder {
         &mut self,
         input: &mut R,
         sink: &mut Messages<'_>,
+        stop: &Cell<bool>,
     ) -> Result<(), Error> {
         let mut reader = match create_reader(1 << 16, input) {
             Ok(r) => r,
@@ -308,7 +333,7 @@ impl Decoder {
         let mut interfaces: Vec<Interface> = Vec::new();
         let mut last_time: u64 = 0;
         let mut capacity = 1 << 16;
-        loop {
+        while !stop.get() {
             match reader.next() {
                 Ok((len, block)) => {
                     match block {
@@ -410,10 +435,13 @@ impl Decoder {
     /// at `time` (Unix seconds): for callers that have frames from
     /// elsewhere, and for tests.
     pub fn frame(&mut self, link: u32, time: u64, data: &[u8], sink: &mut dyn FnMut(Entry)) {
-        let source = self.dissector.opts.source.clone();
+        // Taken out and put back (see `read_observations`): no copy per
+        // frame.
+        let source = self.dissector.opts.source.take();
         self.dissector.frame(link, time, data, &mut |m, t, stats| {
             dns::message(m, t, source.as_deref(), stats, &mut |o| sink(o.entry()));
         });
+        self.dissector.opts.source = source;
     }
 
     /// Decodes one DNS message (without TCP length prefix) seen at
@@ -434,10 +462,11 @@ impl Decoder {
     /// and dropped. [`Decoder::read`] does this at the end of
     /// each capture.
     pub fn finish(&mut self, sink: &mut dyn FnMut(Entry)) {
-        let source = self.dissector.opts.source.clone();
+        let source = self.dissector.opts.source.take();
         self.dissector.finish(&mut |m, t, stats| {
             dns::message(m, t, source.as_deref(), stats, &mut |o| sink(o.entry()));
         });
+        self.dissector.opts.source = source;
     }
 }
 

@@ -708,3 +708,71 @@ fn state_is_bounded() {
         .unwrap_or(0);
     assert_eq!(evicted + left, 20_000, "{s}");
 }
+
+/// Counts the bytes read through it.
+struct Counting<'a> {
+    inner: &'a [u8],
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl std::io::Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::io::Read::read(&mut self.inner, buf)?;
+        self.read.set(self.read.get() + n);
+        Ok(n)
+    }
+}
+
+/// `read_messages` hands out the responses undecoded, with their times,
+/// leaves queries out (counted), and stops reading at the next block when
+/// the caller says so: a pipe that does not end is not read to its end for
+/// nothing.
+#[test]
+fn read_messages_hands_out_responses_and_stops_when_asked() {
+    let mut frames = Vec::new();
+    for i in 0..20_000u32 {
+        let name = format!("h{i}.example");
+        frames.push(synth::ethernet(0x0800, &v4_udp(&synth::query(7, &name))));
+        frames.push(synth::ethernet(0x0800, &v4_udp(&resp(&name, 1))));
+    }
+    let bytes = pcap(1, &frames);
+    let read_all = |stop_after: Option<usize>| {
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let input = Counting {
+            inner: &bytes,
+            read: std::rc::Rc::clone(&read),
+        };
+        let mut dec = Decoder::new(Options::default());
+        let mut got = Vec::new();
+        dec.read_messages(input, &mut |m, t| {
+            got.push((m.to_vec(), t));
+            stop_after.is_none_or(|n| got.len() < n)
+        })
+        .unwrap();
+        (got, dec.stats().clone(), read.get())
+    };
+    let (all, stats, read) = read_all(None);
+    assert_eq!(all.len(), 20_000);
+    assert_eq!((stats.packets, stats.queries), (40_000, 20_000));
+    assert_eq!(read, bytes.len());
+    // Each is the response as sent, decodable apart.
+    let mut st = Stats::default();
+    let mut obs = Vec::new();
+    pdns_capture::decode_message(&all[5].0, all[5].1, None, &mut st, &mut |o| {
+        obs.push(o.entry())
+    });
+    assert_eq!(obs.len(), 1);
+    assert_eq!(
+        (obs[0].rrname.as_str(), obs[0].rdata.as_str()),
+        ("h5.example", "192.0.2.1")
+    );
+    assert_eq!((st.dns_messages, st.records), (1, 1));
+    // Told to stop after three: reading ends within a buffer or two.
+    let (some, _, read) = read_all(Some(3));
+    assert_eq!(some.len(), 3);
+    assert!(
+        read < bytes.len() / 8,
+        "read {read} of {} bytes",
+        bytes.len()
+    );
+}

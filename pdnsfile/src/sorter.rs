@@ -470,6 +470,11 @@ fn encode_run(
     Ok(merged_away)
 }
 
+/// Index entries a buffer reserves at most before its first item (96 MiB
+/// of address space): more than a buffer of the builder's default budget
+/// (96 MiB) holds.
+const MAX_INDEX_RESERVE: usize = 2 << 20;
+
 /// Items in a run below which one thread sorts it all.
 const PARALLEL_SORT: usize = 1 << 16;
 
@@ -769,8 +774,12 @@ impl ExternalSorter {
     /// inputs repeat themselves (captures above all), at the cost of a
     /// key length per item. A run that merges fewer than one item in 64
     /// has the next seven written without looking, then one tries again,
-    /// so inputs of distinct keys pay for one run in eight. Items that are
-    /// not sort items fail the run that holds them.
+    /// so inputs of distinct keys pay for one run in eight. An item whose
+    /// key part is not a sort item's fails the run that holds it; damage
+    /// after the key may pass the merge (two items with the same bytes
+    /// after their counts are merged without reading those bytes), and is
+    /// refused by whoever reads the item (the writer's
+    /// [`crate::sortkey::view`]).
     pub fn combine_entries(&mut self) {
         self.combine = true;
     }
@@ -798,8 +807,11 @@ impl ExternalSorter {
             // Room for as many items as a buffer can hold if they are 16
             // bytes or more: growing by doubling copied the index and
             // touched twice its pages. Capacity never used is address
-            // space, not memory.
-            self.buf.idx.reserve(self.budget / (ITEM_OVERHEAD + 16));
+            // space, not memory; but it counts against `ulimit -v` and
+            // strict overcommit, so a large budget reserves at most
+            // `MAX_INDEX_RESERVE` entries and grows from there.
+            let want = self.budget / (ITEM_OVERHEAD + 16);
+            self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
         }
         let slot = self.buf.arena.push(item)?;
         self.buf.idx.push(Ix {
@@ -1641,5 +1653,19 @@ mod tests {
             (r0.time_first, r0.time_last, r0.count),
             (0, 29_950, Some(600))
         );
+    }
+
+    #[test]
+    fn a_large_budget_does_not_reserve_a_large_index() {
+        let dir = tempfile::tempdir().unwrap();
+        // 8 GiB buffers: the index would have reserved 134 M entries (6
+        // GiB of address space), which `ulimit -v` refuses.
+        let mut s = ExternalSorter::with_buffer(64 << 30, 8 << 30, dir.path().to_path_buf(), false);
+        s.push(b"one").unwrap();
+        assert!(s.buf.idx.capacity() <= 2 * MAX_INDEX_RESERVE);
+        let mut small =
+            ExternalSorter::with_buffer(1 << 20, 1 << 20, dir.path().to_path_buf(), false);
+        small.push(b"one").unwrap();
+        assert!(small.buf.idx.capacity() >= (1 << 20) / (ITEM_OVERHEAD + 16));
     }
 }

@@ -315,7 +315,9 @@ pub fn combine(a: &[u8], b: &[u8], out: &mut Vec<u8>) -> Result<()> {
 /// [`combine`] of items whose key part is `k` bytes long (as
 /// [`key_len`] gives it for `a`). When the sources and the bailiwick are
 /// the same bytes (the usual case: one observation after another of the
-/// same sensor), only the times and counts are decoded.
+/// same sensor), only the times and counts are decoded, and those bytes
+/// are copied as they are: not checked, so damage there survives the
+/// merge for [`view`] to refuse later.
 ///
 /// # Errors
 ///

@@ -746,14 +746,14 @@ fn read_capture(
         let mut msgs = fresh();
         let mut stopped = false;
         let read = decoder.read_messages(input, &mut |m, time| {
-            if stopped {
-                return;
-            }
             msgs.push(m, time);
             if msgs.is_full() {
                 let full = std::mem::replace(&mut msgs, fresh());
+                // The decoding threads are gone (the sort failed): stop
+                // reading rather than read the rest for nothing.
                 stopped = msg_tx.send(full).is_err();
             }
+            !stopped
         });
         if !stopped && !msgs.ends.is_empty() {
             let _ = msg_tx.send(msgs);
