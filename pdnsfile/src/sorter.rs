@@ -39,9 +39,12 @@ pub struct ExternalSorter {
     /// Bytes per chunk of a run kept in memory ([`RUN_CHUNK`]; tests
     /// make it small to cut items across chunks).
     run_chunk: usize,
-    /// Items from which a spilled buffer is sorted on two threads
-    /// ([`PARALLEL_SORT`]; tests make it small).
+    /// Items from which a spilled buffer whose equal keys merge is sorted
+    /// on two threads ([`PARALLEL_SORT`]; tests make it small).
     parallel_min: usize,
+    /// The same for other buffers: never, but tests make it small to run
+    /// the merge of two sorted halves.
+    keep_parallel_min: usize,
     runs: Vec<Run>,
     /// The run being written on a background thread, if any.
     spilling: Option<JoinHandle<Result<Spilled>>>,
@@ -253,7 +256,7 @@ impl Buffer {
         equal: Equal,
         room: usize,
         chunk: usize,
-        parallel_min: usize,
+        (parallel_min, keep_parallel_min): (usize, usize),
     ) -> Result<Spilled> {
         let items = self.idx.len();
         let tried = equal == Equal::Combine;
@@ -297,8 +300,17 @@ impl Buffer {
             ];
             return Ok((runs, self, m));
         }
+        // A run that does not merge is sorted on one thread: sorting two
+        // halves and merging them cost about a tenth more CPU (the merge's
+        // branches cannot be predicted), while a build that reads an
+        // export has both cores busy anyway.
         let mut run = MemRun::new(chunk);
-        let merged = encode_run(&mut self.idx, &self.arena, equal, parallel_min, &mut run)?;
+        let halves = if tried {
+            parallel_min
+        } else {
+            keep_parallel_min
+        };
+        let merged = encode_run(&mut self.idx, &self.arena, equal, halves, &mut run)?;
         self.clear();
         let m = Merged {
             tried,
@@ -355,9 +367,9 @@ fn encode_halves(
 /// and zstd gets less to compress.
 ///
 /// An index of `parallel_min` items or more is sorted as two halves on two
-/// threads, merged as the run is written: the sort of a full buffer is
-/// most of a run's cost, and at the end of an input nothing else is left
-/// to keep the second core busy.
+/// threads, merged as the run is written (for a merging run with no room
+/// in memory, whose two halves cannot be two runs; see
+/// `Buffer::write_run`).
 fn encode_run(
     idx: &mut [Ix],
     arena: &Arena,
@@ -757,6 +769,7 @@ impl ExternalSorter {
             run_bytes: 0,
             run_chunk: RUN_CHUNK,
             parallel_min: PARALLEL_SORT,
+            keep_parallel_min: usize::MAX,
             runs: Vec::new(),
             spilling: None,
             spare: None,
@@ -836,10 +849,11 @@ impl ExternalSorter {
         let buf = std::mem::replace(&mut self.buf, next);
         let (tmp_dir, equal) = (self.tmp_dir.clone(), self.equal());
         let room = self.run_budget.saturating_sub(self.run_bytes);
-        let (chunk, parallel_min) = (self.run_chunk, self.parallel_min);
+        let chunk = self.run_chunk;
+        let parallel = (self.parallel_min, self.keep_parallel_min);
         let handle = std::thread::Builder::new()
             .name("pdnsfile-sort".into())
-            .spawn(move || buf.write_run(&tmp_dir, equal, room, chunk, parallel_min))
+            .spawn(move || buf.write_run(&tmp_dir, equal, room, chunk, parallel))
             .map_err(|e| Error::io("starting a sort thread", e))?;
         self.spilling = Some(handle);
         Ok(())
@@ -1495,7 +1509,7 @@ mod tests {
             let mut s = ExternalSorter::new(1, dir.path().to_path_buf(), dedup);
             // With 2, every spilled buffer is sorted as two halves and
             // merged (equal items in both halves included).
-            s.parallel_min = parallel_min;
+            s.keep_parallel_min = parallel_min;
             let mut expect = Vec::new();
             for i in 0..60_000u32 {
                 // Lengths 0 to 11, many equal items, across ~20 runs.
