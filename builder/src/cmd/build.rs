@@ -786,8 +786,12 @@ fn read_capture(
                         }
                     }
                 }
-                msgs.clear();
-                msg_pool.give(msgs);
+                // A batch grown for a long TCP message is not kept (see
+                // `read_lines`).
+                if msgs.data.capacity() <= 2 * BATCH_BYTES {
+                    msgs.clear();
+                    msg_pool.give(msgs);
+                }
             }
             if !batch.ends.is_empty() {
                 let _ = tx.send(batch);
@@ -813,8 +817,10 @@ fn read_capture(
             if sorted.is_err() {
                 break;
             }
-            batch.clear();
-            batch_pool.give(batch);
+            if batch.items.capacity() <= 2 * BATCH_BYTES {
+                batch.clear();
+                batch_pool.give(batch);
+            }
         }
         // Dropping the receiver stops the decoding threads, whose end
         // stops the reader.
