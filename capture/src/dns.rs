@@ -178,6 +178,22 @@ impl Observation<'_> {
     /// bytes (the tests compare the two on every observation of every
     /// bundled capture).
     pub fn encode_item(&self, out: &mut Vec<u8>) {
+        self.encode_key(out);
+        pdnsfile::sortkey::encode_payload_into(
+            out,
+            self.time,
+            self.time,
+            Some(1),
+            self.source.map(str::as_bytes).into_iter(),
+            None,
+        );
+    }
+
+    /// Appends the key part of [`Observation::encode_item`]: what comes
+    /// before the payload, which is the same for every observation of a
+    /// message (its time and source), so a caller may encode that once
+    /// per message and append it.
+    pub fn encode_key(&self, out: &mut Vec<u8>) {
         push_reversed_key(&self.owner, out);
         out.push(0);
         out.extend_from_slice(&self.rtype.to_be_bytes());
@@ -190,14 +206,6 @@ impl Observation<'_> {
         }
         pdnsfile::sortkey::escape_rdata_from(out, start);
         out.extend_from_slice(&[0, 0]);
-        pdnsfile::sortkey::encode_payload_into(
-            out,
-            self.time,
-            self.time,
-            Some(1),
-            self.source.map(str::as_bytes).into_iter(),
-            None,
-        );
     }
 }
 
@@ -408,6 +416,24 @@ fn presentation(rec: &ParsedRecord<'_, [u8]>) -> Option<String> {
 /// [`presentation`] has none.
 fn data<'a>(rec: &ParsedRecord<'a, [u8]>) -> Option<Data<'a>> {
     let rtype = rec.rtype().to_int();
+    // Addresses, most of a capture's records, are taken as their octets:
+    // `domain`'s enum of every type is large, and building and moving it
+    // was a tenth of the decoding. Rdata of another length is left to the
+    // typed parse below, which refuses it.
+    if rtype == known::A || rtype == known::AAAA {
+        let raw = rec.to_any_record::<Raw<'_>>().ok()?;
+        let bytes = raw.data().bytes;
+        if let Ok(o) = <[u8; 4]>::try_from(bytes) {
+            if rtype == known::A {
+                return Some(Data::V4(o));
+            }
+        }
+        if let Ok(o) = <[u8; 16]>::try_from(bytes) {
+            if rtype == known::AAAA {
+                return Some(Data::V6(o));
+            }
+        }
+    }
     let typed = match rec.to_any_record::<Rdata<'a>>() {
         Ok(t) => t,
         // Rdata of a type whose wire form has no compressed names (DS,

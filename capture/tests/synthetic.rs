@@ -570,6 +570,44 @@ fn hostile_dns_is_counted_and_the_good_records_kept() {
 }
 
 #[test]
+fn addresses_of_the_wrong_length_are_skipped_and_the_rest_kept() {
+    let rr = |rtype: u16, rdata: Vec<u8>| Rr {
+        name: "x.example",
+        rtype,
+        rdata,
+    };
+    let v6: Vec<u8> = (1..=16).collect();
+    let answers = [
+        rr(1, vec![192, 0, 2, 1]),
+        rr(1, vec![192, 0, 2]),
+        rr(1, vec![192, 0, 2, 1, 9]),
+        rr(28, vec![192, 0, 2, 1]),
+        rr(28, [v6.as_slice(), &[17]].concat()),
+        rr(28, v6.clone()),
+        rr(1, Vec::new()),
+    ];
+    let (got, s) = decode(&pcap(
+        101,
+        &[v4_udp(&synth::response(3, "x.example", &answers, &[]))],
+    ));
+    let t = u64::from(T);
+    assert_eq!(
+        got,
+        vec![
+            ("x.example".to_string(), 1, "192.0.2.1".to_string(), t),
+            (
+                "x.example".to_string(),
+                28,
+                "102:304:506:708:90a:b0c:d0e:f10".to_string(),
+                t
+            ),
+        ],
+        "{s}"
+    );
+    assert_eq!(s.skipped.get("dns-bad-rdata"), Some(&5), "{s}");
+}
+
+#[test]
 fn garbage_and_truncation_never_panic() {
     // Deterministic pseudo-random bytes (xorshift).
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;

@@ -767,14 +767,27 @@ fn read_capture(
             let mut stats = pdns_capture::Stats::default();
             let fresh = || batch_pool.take().unwrap_or_else(Batch::new);
             let mut batch = fresh();
+            // Every observation of a message has its time and source: the
+            // end of their sort items is encoded once per message.
+            let mut payload = Vec::new();
             loop {
                 let next = rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(mut msgs) = next else { break };
                 for (m, time) in msgs.iter() {
+                    payload.clear();
+                    pdnsfile::sortkey::encode_payload_into(
+                        &mut payload,
+                        time,
+                        time,
+                        Some(1),
+                        std::iter::once(source.as_bytes()),
+                        None,
+                    );
                     pdns_capture::decode_message(m, time, Some(source), &mut stats, &mut |o| {
-                        // Straight to a sort item: no entry, no text
-                        // round trip.
-                        o.encode_item(&mut batch.items);
+                        // Straight to a sort item (`Observation::encode_item`
+                        // in two parts): no entry, no text round trip.
+                        o.encode_key(&mut batch.items);
+                        batch.items.extend_from_slice(&payload);
                         batch.ends.push(batch.items.len());
                     });
                     if batch.is_full() {
