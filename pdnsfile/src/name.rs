@@ -362,11 +362,16 @@ pub fn forward_into(key: &[u8], out: &mut Vec<u8>) {
             out.push(b'.');
             return;
         }
-        for (i, label) in body.rsplit(|&b| b == b'.').enumerate() {
-            if i > 0 {
-                out.push(b'.');
+        // Reversing the whole key, then each label, puts the labels in
+        // reverse order with their bytes in order (one copy, no search
+        // from the end per label).
+        let start = out.len();
+        out.extend_from_slice(body);
+        if let Some(name) = out.get_mut(start..) {
+            name.reverse();
+            for label in name.split_mut(|&b| b == b'.') {
+                label.reverse();
             }
-            out.extend_from_slice(label);
         }
         return;
     }
@@ -413,6 +418,28 @@ pub fn is_subdomain(name: &str, zone: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn forward_into_inverts_the_reversed_key() {
+        for n in [
+            ".",
+            "com",
+            "www.example.com",
+            "a.b.c.d.e.f.g",
+            "x-1_y.example",
+            "a\\.b.example",
+            "\\000\\255.example",
+            "a\\\\.b",
+        ] {
+            let name = normalize(n).unwrap();
+            let key = reversed_key(&name);
+            // Appended after what the buffer holds, which is kept.
+            let mut out = b"p:".to_vec();
+            forward_into(&key, &mut out);
+            assert_eq!(out.get(2..), Some(name.as_bytes()), "{n}");
+            assert_eq!(out.get(..2), Some(&b"p:"[..]), "{n}");
+        }
+    }
 
     #[test]
     fn label_bytes_match_label_text() {
