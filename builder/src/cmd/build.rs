@@ -20,6 +20,7 @@ use pdnsfile::{record, sortkey, Archive, Entry, Filter, InputFile, Query, Writer
 use serde_json::json;
 
 use crate::publish::{AtomicFile, OutputLock};
+use crate::repeats::Repeats;
 
 /// The zstd level of record and name blocks unless `--level` says
 /// otherwise. On the 10 M-entry benchmark, level 1 against 6 cut the build's
@@ -770,26 +771,38 @@ fn read_capture(
             // Every observation of a message has its time and source: the
             // end of their sort items is encoded once per message.
             let mut payload = Vec::new();
+            let mut repeats = Repeats::default();
             loop {
                 let next = rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(mut msgs) = next else { break };
                 for (m, time) in msgs.iter() {
-                    payload.clear();
-                    pdnsfile::sortkey::encode_payload_into(
-                        &mut payload,
-                        time,
-                        time,
-                        Some(1),
-                        std::iter::once(source.as_bytes()),
-                        None,
-                    );
+                    let merging = repeats.merging();
+                    if !merging {
+                        payload.clear();
+                        pdnsfile::sortkey::encode_payload_into(
+                            &mut payload,
+                            time,
+                            time,
+                            Some(1),
+                            std::iter::once(source.as_bytes()),
+                            None,
+                        );
+                    }
                     pdns_capture::decode_message(m, time, Some(source), &mut stats, &mut |o| {
+                        if merging {
+                            repeats.add(o, time);
+                            return;
+                        }
+                        repeats.passed();
                         // Straight to a sort item (`Observation::encode_item`
                         // in two parts): no entry, no text round trip.
                         o.encode_key(&mut batch.items);
                         batch.items.extend_from_slice(&payload);
                         batch.ends.push(batch.items.len());
                     });
+                    if repeats.is_full() {
+                        repeats.drain(&mut batch.items, &mut batch.ends, source);
+                    }
                     if batch.is_full() {
                         let full = std::mem::replace(&mut batch, fresh());
                         if tx.send(full).is_err() {
@@ -806,6 +819,7 @@ fn read_capture(
                     msg_pool.give(msgs);
                 }
             }
+            repeats.drain(&mut batch.items, &mut batch.ends, source);
             if !batch.ends.is_empty() {
                 let _ = tx.send(batch);
             }
