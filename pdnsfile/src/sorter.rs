@@ -1000,6 +1000,7 @@ impl ExternalSorter {
             merge,
             last: None,
             dedup: self.dedup,
+            combine: self.combine,
         })
     }
 }
@@ -1233,6 +1234,9 @@ pub struct SortedIter {
     /// The previous item, when deduplicating.
     last: Option<Vec<u8>>,
     dedup: bool,
+    /// Whether [`SortedIter::send_batches`] merges the items of one entry
+    /// that come from different runs ([`ExternalSorter::combine_entries`]).
+    combine: bool,
 }
 
 impl SortedIter {
@@ -1272,7 +1276,18 @@ impl SortedIter {
     /// gone. Run on a thread of its own, this takes the merge off the
     /// consumer's thread: one batch per send keeps the channel's cost per
     /// item near zero.
+    ///
+    /// For a sorter that merges the items of one entry, so does this: the
+    /// runs merged each entry's items within themselves, and an entry
+    /// seen in several runs (a capture's popular answers) leaves here as
+    /// one item too, rather than as several for the consumer (the
+    /// writer's thread, the busiest) to merge.
     pub fn send_batches(mut self, tx: &std::sync::mpsc::SyncSender<Result<SortedBatch>>) {
+        // The key part of the batch's last item (with its terminator,
+        // which a longer key cannot share, so that an item starting with
+        // it has the same key), and a buffer for merges.
+        let mut key_len = 0;
+        let mut merged = Vec::new();
         loop {
             let mut batch = SortedBatch {
                 items: Vec::with_capacity(BATCH_BYTES + 4096),
@@ -1280,8 +1295,36 @@ impl SortedIter {
             };
             let mut failed = None;
             while batch.items.len() < BATCH_BYTES {
+                let combine = self.combine;
                 match self.next_ref() {
                     Ok(Some(item)) => {
+                        let last_start = batch
+                            .ends
+                            .len()
+                            .checked_sub(2)
+                            .map_or(0, |i| batch.ends.get(i).copied().unwrap_or_default());
+                        let last = batch.items.get(last_start..).unwrap_or_default();
+                        if combine
+                            && !batch.ends.is_empty()
+                            && key_len > 0
+                            && item.get(..key_len) == last.get(..key_len)
+                        {
+                            if let Err(e) =
+                                crate::sortkey::combine_at(last, item, key_len, &mut merged)
+                            {
+                                failed = Some(e);
+                                break;
+                            }
+                            batch.items.truncate(last_start);
+                            batch.items.extend_from_slice(&merged);
+                            if let Some(end) = batch.ends.last_mut() {
+                                *end = batch.items.len();
+                            }
+                            continue;
+                        }
+                        if combine {
+                            key_len = crate::sortkey::key_len(item).unwrap_or(0);
+                        }
                         batch.items.extend_from_slice(item);
                         batch.ends.push(batch.items.len());
                     }
@@ -1554,6 +1597,37 @@ mod tests {
         (out, n)
     }
 
+    /// [`aggregated`] of what [`SortedIter::send_batches`] hands out, and
+    /// the number of batches; also checks that no batch holds two items of
+    /// one key when the sorter combines.
+    fn aggregated_batches(it: SortedIter) -> (Vec<crate::Entry>, usize, usize) {
+        let combine = it.combine;
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let merging = std::thread::spawn(move || it.send_batches(&tx));
+        let mut out: Vec<crate::Entry> = Vec::new();
+        let (mut n, mut batches) = (0, 0);
+        for batch in rx {
+            let batch = batch.unwrap();
+            batches += 1;
+            let mut prev: Option<crate::Entry> = None;
+            for item in batch.iter() {
+                n += 1;
+                let e = crate::sortkey::decode(item).unwrap();
+                let key = |e: &crate::Entry| (e.rrname.clone(), e.rrtype, e.rdata.clone());
+                if combine {
+                    assert!(prev.as_ref().is_none_or(|p| key(p) != key(&e)), "{e:?}");
+                }
+                match out.last_mut() {
+                    Some(last) if key(last) == key(&e) => last.merge(&e),
+                    _ => out.push(e.clone()),
+                }
+                prev = Some(e);
+            }
+        }
+        merging.join().unwrap();
+        (out, n, batches)
+    }
+
     #[test]
     fn runs_that_combine_equal_keys_aggregate_to_the_same_entries() {
         let dir = tempfile::tempdir().unwrap();
@@ -1585,7 +1659,7 @@ mod tests {
             }
             items.push(crate::sortkey::encode(&e));
         }
-        let sorted = |combine: bool, budget: usize, buffer: usize| {
+        let sorter = |combine: bool, budget: usize, buffer: usize| {
             let mut s =
                 ExternalSorter::with_buffer(budget, buffer, dir.path().to_path_buf(), false);
             s.run_chunk = 100;
@@ -1598,7 +1672,10 @@ mod tests {
             for i in &items {
                 s.push(i).unwrap();
             }
-            aggregated(s.finish().unwrap())
+            s.finish().unwrap()
+        };
+        let sorted = |combine: bool, budget: usize, buffer: usize| {
+            aggregated(sorter(combine, budget, buffer))
         };
         let (want, n) = sorted(false, 1 << 30, 1 << 30);
         assert_eq!(n, items.len());
@@ -1616,6 +1693,14 @@ mod tests {
                 items.len()
             };
             assert!(n < most, "{budget} {buffer}: {n} items out");
+            // Handed out in batches, an entry's items from several runs
+            // are one item but where a batch ends.
+            let (got, n, batches) = aggregated_batches(sorter(true, budget, buffer));
+            assert_eq!(got, want, "{budget} {buffer}");
+            assert!(
+                n <= want.len() + batches,
+                "{budget} {buffer}: {n} items out"
+            );
         }
     }
 
