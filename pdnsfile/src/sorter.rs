@@ -61,6 +61,9 @@ pub struct ExternalSorter {
     /// Runs to write without merging before trying again: the last run
     /// that tried found too few equal keys to pay for looking.
     combine_skip: u32,
+    /// Whether a run merged any items (then the final merge looks for
+    /// an entry's items across runs too).
+    combined_any: bool,
 }
 
 /// What a spilled buffer became: its runs, the buffer emptied for reuse,
@@ -242,8 +245,9 @@ impl Buffer {
     /// runs replace the buffer (at about half its size), and the merge
     /// then reads memory in sequence rather than an index over items in
     /// arrival order (one cache miss per item).
-    fn into_runs(mut self, equal: Equal, chunk: usize) -> Result<[MemRun; 2]> {
-        Ok(encode_halves(&mut self.idx, &self.arena, equal, chunk)?.0)
+    /// Also returns the number of items merged away.
+    fn into_runs(mut self, equal: Equal, chunk: usize) -> Result<([MemRun; 2], usize)> {
+        encode_halves(&mut self.idx, &self.arena, equal, chunk)
     }
 
     /// Sorts the buffer into a run (two, for a large one whose equal keys
@@ -778,6 +782,7 @@ impl ExternalSorter {
             dedup,
             combine: false,
             combine_skip: 0,
+            combined_any: false,
         }
     }
 
@@ -887,6 +892,7 @@ impl ExternalSorter {
                 }
                 self.runs.push(run);
             }
+            self.combined_any |= merged.merged > 0;
             if merged.tried {
                 if merged.merged.saturating_mul(COMBINE_WORTH) < merged.items {
                     self.combine_skip = COMBINE_RETRY;
@@ -974,7 +980,9 @@ impl ExternalSorter {
         self.spare = None;
         // The last buffer is merged from memory: writing it out only to
         // read it back would cost a compression and a decompression.
-        let last = std::mem::take(&mut self.buf).into_runs(self.equal(), self.run_chunk)?;
+        let (last, merged) =
+            std::mem::take(&mut self.buf).into_runs(self.equal(), self.run_chunk)?;
+        self.combined_any |= merged > 0;
         let mut sources = Vec::with_capacity(self.runs.len() + 2);
         let runs = self.runs.drain(..).chain(last.into_iter().map(Run::Memory));
         for run in runs {
@@ -1000,7 +1008,9 @@ impl ExternalSorter {
             merge,
             last: None,
             dedup: self.dedup,
-            combine: self.combine,
+            // Where no run found an entry's items together (distinct keys,
+            // as in most exports), neither would this merge.
+            combine: self.combine && self.combined_any,
         })
     }
 }
