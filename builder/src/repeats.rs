@@ -55,6 +55,8 @@ pub struct Repeats {
     seen: usize,
     /// Windows left to pass through unmerged.
     skip: u32,
+    /// The items' source, encoded (see `drain`).
+    tail: Vec<u8>,
 }
 
 impl Repeats {
@@ -118,17 +120,22 @@ impl Repeats {
     /// `source` as their source, empties the window, and decides whether
     /// the next ones merge.
     pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, source: &str) {
+        self.tail.clear();
+        pdnsfile::sortkey::encode_payload_tail(
+            &mut self.tail,
+            std::iter::once(source.as_bytes()),
+            None,
+        );
         let mut start = 0;
         for s in &self.slots {
             items.extend_from_slice(self.keys.get(start..s.end).unwrap_or_default());
             start = s.end;
-            pdnsfile::sortkey::encode_payload_into(
+            pdnsfile::sortkey::encode_payload_with_tail(
                 items,
                 s.first,
                 s.last,
                 Some(s.count),
-                std::iter::once(source.as_bytes()),
-                None,
+                &self.tail,
             );
             ends.push(items.len());
         }

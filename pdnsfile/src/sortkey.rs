@@ -48,6 +48,18 @@ pub fn encode_payload_into<'a>(
     put_varint(out, time_first);
     put_varint(out, time_last);
     put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+    encode_payload_tail(out, sources, bailiwick);
+}
+
+/// Appends the part of a payload after the times and count: the sources
+/// and the bailiwick. Where many items share them (a sensor's
+/// observations), encode it once and append it with
+/// [`encode_payload_with_tail`].
+pub fn encode_payload_tail<'a>(
+    out: &mut Vec<u8>,
+    sources: impl ExactSizeIterator<Item = &'a [u8]>,
+    bailiwick: Option<&[u8]>,
+) {
     put_varint(out, sources.len() as u64);
     for s in sources {
         put_len_bytes(out, s);
@@ -59,6 +71,21 @@ pub fn encode_payload_into<'a>(
             out.extend_from_slice(b);
         }
     }
+}
+
+/// [`encode_payload_into`] with the sources and bailiwick already
+/// encoded by [`encode_payload_tail`].
+pub fn encode_payload_with_tail(
+    out: &mut Vec<u8>,
+    time_first: u64,
+    time_last: u64,
+    count: Option<u64>,
+    tail: &[u8],
+) {
+    put_varint(out, time_first);
+    put_varint(out, time_last);
+    put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+    out.extend_from_slice(tail);
 }
 
 /// Appends only the key part of an entry's encoding.

@@ -771,6 +771,12 @@ fn read_capture(
             // Every observation of a message has its time and source: the
             // end of their sort items is encoded once per message.
             let mut payload = Vec::new();
+            let mut tail = Vec::new();
+            pdnsfile::sortkey::encode_payload_tail(
+                &mut tail,
+                std::iter::once(source.as_bytes()),
+                None,
+            );
             let mut repeats = Repeats::default();
             loop {
                 let next = rx.lock().ok().and_then(|rx| rx.recv().ok());
@@ -779,13 +785,12 @@ fn read_capture(
                     let merging = repeats.merging();
                     if !merging {
                         payload.clear();
-                        pdnsfile::sortkey::encode_payload_into(
+                        pdnsfile::sortkey::encode_payload_with_tail(
                             &mut payload,
                             time,
                             time,
                             Some(1),
-                            std::iter::once(source.as_bytes()),
-                            None,
+                            &tail,
                         );
                     }
                     pdns_capture::decode_message(m, time, Some(source), &mut stats, &mut |o| {
