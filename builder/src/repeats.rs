@@ -25,6 +25,11 @@ use pdns_capture::Observation;
 /// records merged more and were slower.
 pub const WINDOW: usize = 16 << 10;
 
+/// Bytes of keys that also end a window: the keys of large records (a
+/// TXT of 60 KB presents in up to 240 KB) must not make a window hold
+/// gigabytes, whatever `--memory` says.
+pub const WINDOW_BYTES: usize = 512 << 10;
+
 /// A window that merges fewer than one record in `WORTH` ...
 const WORTH: usize = 16;
 
@@ -113,13 +118,14 @@ impl Repeats {
 
     /// Whether the window is full (time to call [`Repeats::drain`]).
     pub fn is_full(&self) -> bool {
-        self.seen >= WINDOW
+        self.seen >= WINDOW || self.keys.len() >= WINDOW_BYTES
     }
 
     /// Appends the window's items to `items` (each end to `ends`) with
     /// `source` as their source, empties the window, and decides whether
-    /// the next ones merge.
-    pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, source: &str) {
+    /// the next ones merge. Returns the number of records merged into
+    /// others' items (the items stand for that many more).
+    pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, source: &str) -> u64 {
         self.tail.clear();
         pdnsfile::sortkey::encode_payload_tail(
             &mut self.tail,
@@ -139,14 +145,18 @@ impl Repeats {
             );
             ends.push(items.len());
         }
-        let merged = self.seen - self.slots.len();
-        if self.seen >= WINDOW && merged.saturating_mul(WORTH) < self.seen {
+        let merged = self.seen.saturating_sub(self.slots.len());
+        if self.is_full() && merged.saturating_mul(WORTH) < self.seen {
             self.skip = SKIP;
         }
         self.keys.clear();
+        // A window ended by one message's large records keeps no more
+        // than a window's worth of memory.
+        self.keys.shrink_to(2 * WINDOW_BYTES);
         self.slots.clear();
         self.index.clear();
         self.seen = 0;
+        merged as u64
     }
 }
 
@@ -237,7 +247,7 @@ mod tests {
         let (mut items, mut ends) = (Vec::new(), Vec::new());
         let (mut all, mut all_ends) = (Vec::new(), Vec::new());
         let mut stats = Stats::default();
-        let mut made = 0;
+        let (mut made, mut merged_away) = (0, 0);
         for i in 0..messages {
             let m = response(i, names);
             // Times that go back and forth, so first and last both move.
@@ -257,11 +267,13 @@ mod tests {
                 }
             });
             if r.is_full() {
-                r.drain(&mut items, &mut ends, "pcap:t");
+                merged_away += r.drain(&mut items, &mut ends, "pcap:t");
             }
         }
-        r.drain(&mut items, &mut ends, "pcap:t");
+        merged_away += r.drain(&mut items, &mut ends, "pcap:t");
         made += ends.len();
+        // The items and the records merged into them are every record.
+        assert_eq!(made as u64 + merged_away, all_ends.len() as u64);
         total(&items, &ends, &mut merged);
         total(&all, &all_ends, &mut plain);
         (merged, plain, made, all_ends.len())
@@ -305,6 +317,44 @@ mod tests {
             }
         }
         assert!(r.merging());
+    }
+
+    #[test]
+    fn large_records_end_a_window_early() {
+        // TXT records of four 255-octet strings (over 1 KB of key each),
+        // each name once: the window's keys stop near WINDOW_BYTES, long
+        // before WINDOW records.
+        let mut r = Repeats::default();
+        let mut stats = Stats::default();
+        let mut rdata = Vec::new();
+        for _ in 0..4 {
+            rdata.push(255);
+            rdata.extend(std::iter::repeat_n(b'\x01', 255));
+        }
+        let mut added = 0;
+        while !r.is_full() {
+            let name = format!("t{added}.example");
+            let m = synth::response(
+                1,
+                &name,
+                &[Rr {
+                    name: &name,
+                    rtype: 16,
+                    rdata: rdata.clone(),
+                }],
+                &[],
+            );
+            pdns_capture::decode_message(&m, 1, Some("pcap:t"), &mut stats, &mut |o| {
+                r.add(o, 1);
+            });
+            added += 1;
+        }
+        assert!(added < WINDOW / 8, "{added} records");
+        assert!(r.keys.len() < WINDOW_BYTES + 8192, "{}", r.keys.len());
+        let (mut items, mut ends) = (Vec::new(), Vec::new());
+        assert_eq!(r.drain(&mut items, &mut ends, "pcap:t"), 0);
+        assert_eq!(ends.len(), added);
+        assert!(r.keys.capacity() <= 2 * WINDOW_BYTES);
     }
 
     /// Records in the first `messages` responses of `response(_, MAX)`.

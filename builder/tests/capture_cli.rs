@@ -129,7 +129,10 @@ fn aggregates_repeats_and_honours_source_and_dns_port() {
         log.contains("3 packets, 0 DNS messages, 0 records, 0 queries, 3 not DNS"),
         "{log}"
     );
-    run(&["--dns-port", "5300", "--source", "sensor-1"]);
+    let log = run(&["--dns-port", "5300", "--source", "sensor-1"]);
+    // Three observations, merged into one item before the sort, are
+    // still three entries read.
+    assert!(log.contains(", 0 lines, 3 entries,"), "{log}");
     let e = entries(&out);
     assert_eq!(e.len(), 1);
     assert_eq!(
@@ -197,6 +200,14 @@ fn threaded_build_matches_the_sequential_decoder_on_every_capture() {
         let log = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{}: {log}", pcap.display());
         let want = format!("capture: {}\n", dec.stats());
+        assert!(
+            log.contains(&want),
+            "{}: want {want:?} in {log}",
+            pcap.display()
+        );
+        // Entries before aggregation: every record, however many were
+        // merged before the sort.
+        let want = format!(", 0 lines, {} entries,", dec.stats().records);
         assert!(
             log.contains(&want),
             "{}: want {want:?} in {log}",

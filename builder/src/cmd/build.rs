@@ -806,7 +806,7 @@ fn read_capture(
                         batch.ends.push(batch.items.len());
                     });
                     if repeats.is_full() {
-                        repeats.drain(&mut batch.items, &mut batch.ends, source);
+                        batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, source);
                     }
                     if batch.is_full() {
                         let full = std::mem::replace(&mut batch, fresh());
@@ -824,7 +824,7 @@ fn read_capture(
                     msg_pool.give(msgs);
                 }
             }
-            repeats.drain(&mut batch.items, &mut batch.ends, source);
+            batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, source);
             if !batch.ends.is_empty() {
                 let _ = tx.send(batch);
             }
@@ -937,6 +937,9 @@ struct Batch {
     /// Bad lines, by line number, in order.
     errors: Vec<(u64, pdns_providers::ParseError)>,
     lines: u64,
+    /// Observations merged into the items of others before the sort (see
+    /// `repeats`): the items stand for this many more entries.
+    merged: u64,
 }
 
 /// Bytes of sort items per batch: large enough that the channel costs
@@ -950,6 +953,7 @@ impl Batch {
             ends: Vec::new(),
             errors: Vec::new(),
             lines: 0,
+            merged: 0,
         }
     }
 
@@ -959,6 +963,7 @@ impl Batch {
         self.ends.clear();
         self.errors.clear();
         self.lines = 0;
+        self.merged = 0;
     }
 
     fn is_full(&self) -> bool {
@@ -983,6 +988,7 @@ fn sort_batch(
         report.entries_in += 1;
         start = end;
     }
+    report.entries_in += batch.merged;
     Ok(())
 }
 
