@@ -60,8 +60,6 @@ pub struct Repeats {
     seen: usize,
     /// Windows left to pass through unmerged.
     skip: u32,
-    /// The items' source, encoded (see `drain`).
-    tail: Vec<u8>,
 }
 
 impl Repeats {
@@ -121,17 +119,13 @@ impl Repeats {
         self.seen >= WINDOW || self.keys.len() >= WINDOW_BYTES
     }
 
-    /// Appends the window's items to `items` (each end to `ends`) with
-    /// `source` as their source, empties the window, and decides whether
-    /// the next ones merge. Returns the number of records merged into
-    /// others' items (the items stand for that many more).
-    pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, source: &str) -> u64 {
-        self.tail.clear();
-        pdnsfile::sortkey::encode_payload_tail(
-            &mut self.tail,
-            std::iter::once(source.as_bytes()),
-            None,
-        );
+    /// Appends the window's items to `items` (each end to `ends`), their
+    /// payloads ending with `tail` (the source,
+    /// [`pdnsfile::sortkey::encode_payload_tail`]), empties the window,
+    /// and decides whether the next ones merge. Returns the number of
+    /// records merged into others' items (the items stand for that many
+    /// more).
+    pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, tail: &[u8]) -> u64 {
         let mut start = 0;
         for s in &self.slots {
             items.extend_from_slice(self.keys.get(start..s.end).unwrap_or_default());
@@ -141,7 +135,7 @@ impl Repeats {
                 s.first,
                 s.last,
                 Some(s.count),
-                &self.tail,
+                tail,
             );
             ends.push(items.len());
         }
@@ -203,6 +197,9 @@ mod tests {
     /// (first, last, count) by key part, summed over `items` as the
     /// writer merges them.
     type Totals = BTreeMap<Vec<u8>, (u64, u64, u64)>;
+
+    /// The payload tail of source `pcap:t`.
+    const TAIL: &[u8] = &[1, 6, b'p', b'c', b'a', b'p', b':', b't', 0];
 
     fn total(items: &[u8], ends: &[usize], into: &mut Totals) {
         let mut start = 0;
@@ -267,10 +264,10 @@ mod tests {
                 }
             });
             if r.is_full() {
-                merged_away += r.drain(&mut items, &mut ends, "pcap:t");
+                merged_away += r.drain(&mut items, &mut ends, TAIL);
             }
         }
-        merged_away += r.drain(&mut items, &mut ends, "pcap:t");
+        merged_away += r.drain(&mut items, &mut ends, TAIL);
         made += ends.len();
         // The items and the records merged into them are every record.
         assert_eq!(made as u64 + merged_away, all_ends.len() as u64);
@@ -308,7 +305,7 @@ mod tests {
             });
             i += 1;
         }
-        r.drain(&mut items, &mut ends, "pcap:t");
+        r.drain(&mut items, &mut ends, TAIL);
         assert_eq!(ends.len(), r_seen(i));
         for _ in 0..SKIP {
             assert!(!r.merging());
@@ -352,7 +349,7 @@ mod tests {
         assert!(added < WINDOW / 8, "{added} records");
         assert!(r.keys.len() < WINDOW_BYTES + 8192, "{}", r.keys.len());
         let (mut items, mut ends) = (Vec::new(), Vec::new());
-        assert_eq!(r.drain(&mut items, &mut ends, "pcap:t"), 0);
+        assert_eq!(r.drain(&mut items, &mut ends, TAIL), 0);
         assert_eq!(ends.len(), added);
         assert!(r.keys.capacity() <= 2 * WINDOW_BYTES);
     }

@@ -1298,43 +1298,39 @@ impl SortedIter {
         // it has the same key), and a buffer for merges.
         let mut key_len = 0;
         let mut merged = Vec::new();
+        let combine = self.combine;
         loop {
             let mut batch = SortedBatch {
                 items: Vec::with_capacity(BATCH_BYTES + 4096),
                 ends: Vec::new(),
             };
+            // Where the batch's last item starts.
+            let mut last_start = 0;
             let mut failed = None;
             while batch.items.len() < BATCH_BYTES {
-                let combine = self.combine;
                 match self.next_ref() {
                     Ok(Some(item)) => {
-                        let last_start = batch
-                            .ends
-                            .len()
-                            .checked_sub(2)
-                            .map_or(0, |i| batch.ends.get(i).copied().unwrap_or_default());
-                        let last = batch.items.get(last_start..).unwrap_or_default();
-                        if combine
-                            && !batch.ends.is_empty()
-                            && key_len > 0
-                            && item.get(..key_len) == last.get(..key_len)
-                        {
-                            if let Err(e) =
-                                crate::sortkey::combine_at(last, item, key_len, &mut merged)
-                            {
-                                failed = Some(e);
-                                break;
+                        if combine && !batch.ends.is_empty() && key_len > 0 {
+                            let last = batch.items.get(last_start..).unwrap_or_default();
+                            if item.get(..key_len) == last.get(..key_len) {
+                                if let Err(e) =
+                                    crate::sortkey::combine_at(last, item, key_len, &mut merged)
+                                {
+                                    failed = Some(e);
+                                    break;
+                                }
+                                batch.items.truncate(last_start);
+                                batch.items.extend_from_slice(&merged);
+                                if let Some(end) = batch.ends.last_mut() {
+                                    *end = batch.items.len();
+                                }
+                                continue;
                             }
-                            batch.items.truncate(last_start);
-                            batch.items.extend_from_slice(&merged);
-                            if let Some(end) = batch.ends.last_mut() {
-                                *end = batch.items.len();
-                            }
-                            continue;
                         }
                         if combine {
                             key_len = crate::sortkey::key_len(item).unwrap_or(0);
                         }
+                        last_start = batch.items.len();
                         batch.items.extend_from_slice(item);
                         batch.ends.push(batch.items.len());
                     }

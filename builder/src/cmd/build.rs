@@ -806,7 +806,7 @@ fn read_capture(
                         batch.ends.push(batch.items.len());
                     });
                     if repeats.is_full() {
-                        batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, source);
+                        batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, &tail);
                     }
                     if batch.is_full() {
                         let full = std::mem::replace(&mut batch, fresh());
@@ -824,7 +824,7 @@ fn read_capture(
                     msg_pool.give(msgs);
                 }
             }
-            batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, source);
+            batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, &tail);
             if !batch.ends.is_empty() {
                 let _ = tx.send(batch);
             }
