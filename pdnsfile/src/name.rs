@@ -266,17 +266,13 @@ pub fn push_plain_reversed(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
     if !is_plain(body) {
         return None;
     }
-    let start = out.len();
-    out.extend(body.iter().map(|&c| PLAIN[usize::from(c)]));
-    // Reversing the whole name, then each label, puts the labels in
-    // reverse order with their bytes in order.
-    if let Some(key) = out.get_mut(start..) {
-        key.reverse();
-        for label in key.split_mut(|&c| c == b'.') {
-            label.reverse();
-        }
+    out.reserve(body.len() + 1);
+    // The labels from the last, each followed by its dot: one pass, where
+    // reversing the name and then each label took three.
+    for label in body.rsplit(|&c| c == b'.') {
+        out.extend(label.iter().map(|&c| PLAIN[usize::from(c)]));
+        out.push(b'.');
     }
-    out.push(b'.');
     Some(())
 }
 
