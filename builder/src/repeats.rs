@@ -119,16 +119,25 @@ impl Repeats {
         self.seen >= WINDOW || self.keys.len() >= WINDOW_BYTES
     }
 
-    /// Appends the window's items to `items` (each end to `ends`), their
+    /// Appends the window's items to `items` (each end to `ends`, each key
+    /// part's length to `keys`), their
     /// payloads ending with `tail` (the source,
     /// [`pdnsfile::sortkey::encode_payload_tail`]), empties the window,
     /// and decides whether the next ones merge. Returns the number of
     /// records merged into others' items (the items stand for that many
     /// more).
-    pub fn drain(&mut self, items: &mut Vec<u8>, ends: &mut Vec<usize>, tail: &[u8]) -> u64 {
+    pub fn drain(
+        &mut self,
+        items: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        keys: &mut Vec<u32>,
+        tail: &[u8],
+    ) -> u64 {
         let mut start = 0;
         for s in &self.slots {
-            items.extend_from_slice(self.keys.get(start..s.end).unwrap_or_default());
+            let key = self.keys.get(start..s.end).unwrap_or_default();
+            items.extend_from_slice(key);
+            keys.push(key_len(start, s.end));
             start = s.end;
             pdnsfile::sortkey::encode_payload_with_tail(
                 items,
@@ -152,6 +161,13 @@ impl Repeats {
         self.seen = 0;
         merged as u64
     }
+}
+
+/// The length of a key part encoded at `start..end` of a buffer, as
+/// `ExternalSorter::push_batch` takes it (0, for the sort to find it, in
+/// the impossible case that it does not fit).
+pub fn key_len(start: usize, end: usize) -> u32 {
+    u32::try_from(end.saturating_sub(start)).unwrap_or(0)
 }
 
 /// The index's keys are hashes already.
@@ -241,7 +257,7 @@ mod tests {
     fn run(messages: u64, names: u64) -> (Totals, Totals, usize, usize) {
         let (mut merged, mut plain) = (Totals::new(), Totals::new());
         let mut r = Repeats::default();
-        let (mut items, mut ends) = (Vec::new(), Vec::new());
+        let (mut items, mut ends, mut keys) = (Vec::new(), Vec::new(), Vec::new());
         let (mut all, mut all_ends) = (Vec::new(), Vec::new());
         let mut stats = Stats::default();
         let (mut made, mut merged_away) = (0, 0);
@@ -261,14 +277,23 @@ mod tests {
                     r.passed();
                     items.extend_from_slice(&one);
                     ends.push(items.len());
+                    keys.push(pdnsfile::sortkey::key_len(&one).unwrap() as u32);
                 }
             });
             if r.is_full() {
-                merged_away += r.drain(&mut items, &mut ends, TAIL);
+                merged_away += r.drain(&mut items, &mut ends, &mut keys, TAIL);
             }
         }
-        merged_away += r.drain(&mut items, &mut ends, TAIL);
+        merged_away += r.drain(&mut items, &mut ends, &mut keys, TAIL);
         made += ends.len();
+        // Each item's key length is the one the sort would find.
+        assert_eq!(keys.len(), ends.len());
+        let mut start = 0;
+        for (&end, &k) in ends.iter().zip(&keys) {
+            let key = pdnsfile::sortkey::key_len(&items[start..end]);
+            assert_eq!(key, Some(k as usize));
+            start = end;
+        }
         // The items and the records merged into them are every record.
         assert_eq!(made as u64 + merged_away, all_ends.len() as u64);
         total(&items, &ends, &mut merged);
@@ -295,7 +320,7 @@ mod tests {
         assert_eq!(made, seen);
         let mut r = Repeats::default();
         assert!(r.merging());
-        let (mut items, mut ends) = (Vec::new(), Vec::new());
+        let (mut items, mut ends, mut keys) = (Vec::new(), Vec::new(), Vec::new());
         let mut stats = Stats::default();
         let mut i = 0;
         while !r.is_full() {
@@ -305,7 +330,7 @@ mod tests {
             });
             i += 1;
         }
-        r.drain(&mut items, &mut ends, TAIL);
+        r.drain(&mut items, &mut ends, &mut keys, TAIL);
         assert_eq!(ends.len(), r_seen(i));
         for _ in 0..SKIP {
             assert!(!r.merging());
@@ -348,8 +373,8 @@ mod tests {
         }
         assert!(added < WINDOW / 8, "{added} records");
         assert!(r.keys.len() < WINDOW_BYTES + 8192, "{}", r.keys.len());
-        let (mut items, mut ends) = (Vec::new(), Vec::new());
-        assert_eq!(r.drain(&mut items, &mut ends, TAIL), 0);
+        let (mut items, mut ends, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        assert_eq!(r.drain(&mut items, &mut ends, &mut keys, TAIL), 0);
         assert_eq!(ends.len(), added);
         assert!(r.keys.capacity() <= 2 * WINDOW_BYTES);
     }

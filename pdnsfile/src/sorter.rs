@@ -393,6 +393,15 @@ fn encode_run(
     let prepare = |half: &mut [Ix]| -> Result<()> {
         if keyed {
             for ix in half.iter_mut() {
+                // A key length its producer gave is taken as it is (see
+                // `ExternalSorter::push_batch`).
+                if ix.key != 0 {
+                    debug_assert_eq!(
+                        crate::sortkey::key_len(arena.get(ix.slot)),
+                        Some(ix.key as usize)
+                    );
+                    continue;
+                }
                 let k = crate::sortkey::key_len(arena.get(ix.slot))
                     .ok_or_else(|| Error::corrupt("sort run", "not a sort item"))?;
                 ix.key =
@@ -671,7 +680,7 @@ impl Arena {
             .is_some_and(|c| c.capacity() - c.len() >= item.len());
         if !fits {
             let chunk = match self.spare.pop() {
-                Some(c) if item.len() <= c.capacity() => c,
+                Some(c) if item.len() <= c.capacity() && c.capacity() == CHUNK => c,
                 _ => Vec::with_capacity(CHUNK.max(item.len())),
             };
             self.chunks.push(chunk);
@@ -686,11 +695,22 @@ impl Arena {
         Ok((chunk, start, len))
     }
 
-    /// Drops the items and keeps the chunks of the usual size as spares
-    /// (an outsized one, for a single long item, is freed).
+    /// The index the next chunk will have.
+    fn next_chunk(&self) -> Result<u32> {
+        u32::try_from(self.chunks.len()).map_err(|_| Error::Limit("too many sort chunks".into()))
+    }
+
+    /// Takes `items` as the next chunk, without copying.
+    fn adopt(&mut self, items: Vec<u8>) {
+        self.len += items.len();
+        self.chunks.push(items);
+    }
+
+    /// Drops the items and keeps the chunks up to the usual size as
+    /// spares (an outsized one, for a single long item, is freed).
     fn clear(&mut self) {
         for mut c in self.chunks.drain(..) {
-            if c.capacity() == CHUNK {
+            if c.capacity() <= CHUNK {
                 c.clear();
                 self.spare.push(c);
             }
@@ -841,6 +861,88 @@ impl ExternalSorter {
             self.spill()?;
         }
         Ok(())
+    }
+
+    /// Adds the items stored back to back in `items`, the `i`th ending at
+    /// `ends[i]`, taking `items` itself rather than copying them: a
+    /// producer that encodes its items in batches (a build's parsing and
+    /// decoding threads) saves a copy of every byte. Get the next batch's
+    /// buffer from [`ExternalSorter::take_spare`], so that the buffers go
+    /// round instead of each being new memory.
+    ///
+    /// `keys` is empty, or holds the length of each item's key part
+    /// ([`crate::sortkey::key_len`]) for a sorter that merges equal keys
+    /// ([`ExternalSorter::combine_entries`]): a producer that has just
+    /// encoded the key knows it, and the sort then need not look for it
+    /// in every item. A wrong length merges items whose keys differ, so
+    /// only the encoder's own numbers belong here.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors while spilling a run; [`Error::Corrupt`] for ends that
+    /// are not increasing offsets within `items`, or key lengths that are
+    /// not one per item, each within it.
+    pub fn push_batch(&mut self, items: Vec<u8>, ends: &[usize], keys: &[u32]) -> Result<()> {
+        if self.failed {
+            return Err(failed_before());
+        }
+        if ends.is_empty() {
+            return Ok(());
+        }
+        if self.buf.idx.capacity() == 0 {
+            let want = self.budget / (ITEM_OVERHEAD + 16);
+            self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
+        }
+        // Every slot is checked against the batch before any is indexed:
+        // a bad end would otherwise index bytes that are not an item.
+        let bad = || Error::corrupt("sort batch", "item ends or key lengths out of place");
+        if !keys.is_empty() && keys.len() != ends.len() {
+            return Err(bad());
+        }
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            if end < start || end > items.len() {
+                return Err(bad());
+            }
+            // A key part is at least its name's terminator, type and end.
+            if keys
+                .get(i)
+                .is_some_and(|&k| k < 5 || k as usize > end - start)
+            {
+                return Err(bad());
+            }
+            start = end;
+        }
+        u32::try_from(items.len())
+            .map_err(|_| Error::Limit("a sort batch larger than 4 GiB".into()))?;
+        let chunk = self.buf.arena.next_chunk()?;
+        self.buf.idx.reserve(ends.len());
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            let item = items.get(start..end).unwrap_or_default();
+            self.buf.idx.push(Ix {
+                prefix: prefix(item),
+                // Both fit in u32, as the batch's length does.
+                slot: (chunk, start as u32, (end - start) as u32),
+                key: keys.get(i).copied().unwrap_or(0),
+            });
+            start = end;
+        }
+        self.buf.arena.adopt(items);
+        if self.buf.bytes() >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// An emptied buffer of items sorted before, for the next batch of
+    /// [`ExternalSorter::push_batch`], if one is free.
+    pub fn take_spare(&mut self) -> Option<Vec<u8>> {
+        self.buf
+            .arena
+            .spare
+            .pop()
+            .or_else(|| self.spare.as_mut()?.arena.spare.pop())
     }
 
     /// Hands the full buffer to a background thread that sorts and writes
@@ -1506,6 +1608,59 @@ mod tests {
         assert!(s.push(b"x").is_err());
         assert!(s.shrink_to(0).is_err());
         assert!(s.finish().is_err());
+    }
+
+    #[test]
+    fn batches_sort_as_their_items_pushed_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // A small buffer: batches fill several runs, and the sort hands
+        // back buffers it has sorted.
+        let mut by_item = ExternalSorter::with_buffer(1 << 20, 1 << 16, dir.path().into(), false);
+        let mut by_batch = ExternalSorter::with_buffer(1 << 20, 1 << 16, dir.path().into(), false);
+        let mut spares = 0;
+        let mut items = Vec::new();
+        for b in 0..40u32 {
+            let mut ends = Vec::new();
+            // Items of every length from 0 to 40 bytes, some repeated.
+            for i in 0..500u32 {
+                let v = (b * 500 + i).wrapping_mul(2_654_435_761) % 20_000;
+                let len = (v % 41) as usize;
+                let item: Vec<u8> = v.to_be_bytes().iter().cycle().take(len).copied().collect();
+                by_item.push(&item).unwrap();
+                items.extend_from_slice(&item);
+                ends.push(items.len());
+            }
+            let next = match by_batch.take_spare() {
+                Some(v) => {
+                    assert!(v.is_empty());
+                    spares += 1;
+                    v
+                }
+                None => Vec::new(),
+            };
+            by_batch
+                .push_batch(std::mem::replace(&mut items, next), &ends, &[])
+                .unwrap();
+        }
+        assert!(spares > 10, "the sort gave back {spares} buffers");
+        let expect: Vec<_> = by_item.finish().unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> = by_batch.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(got.len(), 20_000);
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn a_batch_whose_ends_are_not_its_items_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = ExternalSorter::new(1 << 20, dir.path().into(), false);
+        assert!(s.push_batch(b"abcdef".to_vec(), &[2, 1], &[]).is_err());
+        assert!(s.push_batch(b"abcdef".to_vec(), &[2, 7], &[]).is_err());
+        assert!(s.push_batch(b"abcdef".to_vec(), &[6], &[7]).is_err());
+        assert!(s.push_batch(b"abcdef".to_vec(), &[6], &[5, 5]).is_err());
+        s.push_batch(b"abcdef".to_vec(), &[], &[]).unwrap();
+        s.push_batch(b"abcdef".to_vec(), &[3, 3, 6], &[]).unwrap();
+        let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(got, [b"".to_vec(), b"abc".to_vec(), b"def".to_vec()]);
     }
 
     #[test]

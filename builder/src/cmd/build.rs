@@ -20,7 +20,7 @@ use pdnsfile::{record, sortkey, Archive, Entry, Filter, InputFile, Query, Writer
 use serde_json::json;
 
 use crate::publish::{AtomicFile, OutputLock};
-use crate::repeats::Repeats;
+use crate::repeats::{self, Repeats};
 
 /// The zstd level of record and name blocks unless `--level` says
 /// otherwise. On the 10 M-entry benchmark, level 1 against 6 cut the build's
@@ -801,12 +801,19 @@ fn read_capture(
                         repeats.passed();
                         // Straight to a sort item (`Observation::encode_item`
                         // in two parts): no entry, no text round trip.
+                        let start = batch.items.len();
                         o.encode_key(&mut batch.items);
+                        batch.keys.push(repeats::key_len(start, batch.items.len()));
                         batch.items.extend_from_slice(&payload);
                         batch.ends.push(batch.items.len());
                     });
                     if repeats.is_full() {
-                        batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, &tail);
+                        batch.merged += repeats.drain(
+                            &mut batch.items,
+                            &mut batch.ends,
+                            &mut batch.keys,
+                            &tail,
+                        );
                     }
                     if batch.is_full() {
                         let full = std::mem::replace(&mut batch, fresh());
@@ -824,7 +831,8 @@ fn read_capture(
                     msg_pool.give(msgs);
                 }
             }
-            batch.merged += repeats.drain(&mut batch.items, &mut batch.ends, &tail);
+            batch.merged +=
+                repeats.drain(&mut batch.items, &mut batch.ends, &mut batch.keys, &tail);
             if !batch.ends.is_empty() {
                 let _ = tx.send(batch);
             }
@@ -934,6 +942,9 @@ struct Batch {
     /// Encoded entries back to back; `ends` are their end offsets.
     items: Vec<u8>,
     ends: Vec<usize>,
+    /// The length of each item's key part, where the producer knows it
+    /// (a capture's; see `ExternalSorter::push_batch`), or empty.
+    keys: Vec<u32>,
     /// Bad lines, by line number, in order.
     errors: Vec<(u64, pdns_providers::ParseError)>,
     lines: u64,
@@ -951,6 +962,7 @@ impl Batch {
         Batch {
             items: Vec::with_capacity(BATCH_BYTES + 4096),
             ends: Vec::new(),
+            keys: Vec::new(),
             errors: Vec::new(),
             lines: 0,
             merged: 0,
@@ -961,6 +973,7 @@ impl Batch {
     fn clear(&mut self) {
         self.items.clear();
         self.ends.clear();
+        self.keys.clear();
         self.errors.clear();
         self.lines = 0;
         self.merged = 0;
@@ -982,13 +995,14 @@ fn sort_batch(
     for (line, e) in batch.errors.drain(..) {
         bad(line, &e, report)?;
     }
-    let mut start = 0;
-    for &end in &batch.ends {
-        sorter.push(batch.items.get(start..end).unwrap_or_default())?;
-        report.entries_in += 1;
-        start = end;
-    }
-    report.entries_in += batch.merged;
+    report.entries_in += batch.ends.len() as u64 + batch.merged;
+    // The sort takes the batch's buffer as it is, and gives back one it
+    // has sorted for the next batch.
+    let next = sorter
+        .take_spare()
+        .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096));
+    let items = std::mem::replace(&mut batch.items, next);
+    sorter.push_batch(items, &batch.ends, &batch.keys)?;
     Ok(())
 }
 
@@ -1036,8 +1050,44 @@ struct Chunk {
     /// The number of the chunk's first line.
     first_line: u64,
     /// Whole lines, each ending with `\n` (the input's last line may
-    /// not).
+    /// not), in `data[..len]`; the bytes after are left from earlier use.
     data: Vec<u8>,
+    len: usize,
+}
+
+impl Chunk {
+    fn lines(&self) -> &[u8] {
+        self.data.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Reads from `r` into `data[filled..end]` until it is full or the input
+/// ends; returns the new `filled` and whether the input ended. `data`
+/// keeps its length from one chunk to the next, so that its bytes are
+/// written once when the buffer is new rather than zeroed for every
+/// chunk (`read_to_end` zeroes the room it reads into, a pass over the
+/// whole input).
+fn fill(
+    r: &mut dyn BufRead,
+    data: &mut Vec<u8>,
+    mut filled: usize,
+    end: usize,
+) -> io::Result<(usize, bool)> {
+    if data.len() < end {
+        data.resize(end, 0);
+    }
+    while filled < end {
+        let Some(room) = data.get_mut(filled..end) else {
+            break;
+        };
+        match r.read(room) {
+            Ok(0) => return Ok((filled, true)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((filled, false))
 }
 
 /// Reads a line-framed input and parses it on other threads while this
@@ -1090,41 +1140,53 @@ fn read_lines(
         };
         let mut line = 1u64;
         let mut data: Vec<u8> = fresh();
+        // Bytes of `data` that hold input.
+        let mut filled = 0;
         let mut eof = false;
         for seq in 0.. {
             if permit_rx.recv().is_err() {
                 // The sorting side stopped (a --strict failure).
                 break;
             }
-            if !eof && data.len() < CHUNK_BYTES {
-                let want = CHUNK_BYTES - data.len();
-                let got = (&mut r).take(want as u64).read_to_end(&mut data)?;
-                // Short of what was asked means the end; otherwise the
-                // line cut at the limit is completed.
-                eof = got < want
-                    || (data.last() != Some(&b'\n') && r.read_until(b'\n', &mut data)? == 0);
+            if !eof && filled < CHUNK_BYTES {
+                let ended;
+                (filled, ended) = fill(&mut r, &mut data, filled, CHUNK_BYTES)?;
+                // The line cut at the limit is completed.
+                eof = ended || {
+                    let cut = filled > 0 && data.get(filled - 1) != Some(&b'\n');
+                    cut && {
+                        data.truncate(filled);
+                        let got = r.read_until(b'\n', &mut data)?;
+                        filled = data.len();
+                        got == 0
+                    }
+                };
             }
-            if data.is_empty() {
+            if filled == 0 {
                 return Ok(line - 1);
             }
+            let lines = data.get(..filled).unwrap_or_default();
             // At most CHUNK_LINES lines; the rest starts the next chunk.
             // Counting is one vector pass (memchr's count); finding the
             // cut stops at every line, so it runs only for a chunk of
             // short lines, which is rare.
-            let mut newlines = memchr::memchr_iter(b'\n', &data).count();
+            let mut newlines = memchr::memchr_iter(b'\n', lines).count();
             let mut rest = fresh();
+            let mut len = filled;
+            filled = 0;
             if newlines >= CHUNK_LINES {
-                let cut = memchr::memchr_iter(b'\n', &data)
+                let cut = memchr::memchr_iter(b'\n', lines)
                     .nth(CHUNK_LINES - 1)
-                    .map_or(data.len(), |p| p + 1);
-                rest.extend_from_slice(data.get(cut..).unwrap_or_default());
-                data.truncate(cut);
+                    .map_or(lines.len(), |p| p + 1);
+                let after = lines.get(cut..).unwrap_or_default();
+                (filled, _) = fill(&mut &*after, &mut rest, 0, after.len())?;
+                len = cut;
                 newlines = CHUNK_LINES;
             }
             let data = std::mem::replace(&mut data, rest);
             let first_line = line;
             line += newlines as u64;
-            if data.last() != Some(&b'\n') {
+            if data.get(len.wrapping_sub(1)) != Some(&b'\n') {
                 line += 1;
             }
             if chunk_tx
@@ -1132,6 +1194,7 @@ fn read_lines(
                     seq,
                     first_line,
                     data,
+                    len,
                 })
                 .is_err()
             {
@@ -1153,7 +1216,8 @@ fn read_lines(
                 let next = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(chunk) = next else { break };
                 let mut batch = batches.take().unwrap_or_else(Batch::new);
-                let body = chunk.data.strip_suffix(b"\n").unwrap_or(&chunk.data);
+                let body = chunk.lines();
+                let body = body.strip_suffix(b"\n").unwrap_or(body);
                 // memchr finds line ends many bytes at a time; a split on a
                 // predicate tests every byte.
                 let mut start = 0;
@@ -1177,9 +1241,9 @@ fn read_lines(
                 }
                 // A chunk grown for one very long line is not kept: the
                 // pool would hold it, and others like it, to the end.
-                let mut data = chunk.data;
+                // Given back with its bytes (see `fill`).
+                let data = chunk.data;
                 if data.capacity() <= 2 * CHUNK_BYTES {
-                    data.clear();
                     chunks.give(data);
                 }
                 if batch_tx.send((chunk.seq, batch)).is_err() {
