@@ -38,10 +38,21 @@ impl Log {
         self.emit("warn", step, msg, fields);
     }
 
+    /// The error that ends the run; always written.
+    pub fn error(&self, msg: &str) {
+        self.emit("error", "error", msg, Value::Null);
+    }
+
+    /// Writes one line. A write that fails (stderr closed, a full disk
+    /// under `2>>log`) is ignored: the run's outcome is in its exit code,
+    /// and a log line is not worth failing a build that is otherwise
+    /// fine (`eprintln!` would panic).
     fn emit(&self, level: &str, step: &str, msg: &str, fields: Value) {
+        use std::io::Write;
         let msg = pdnsfile::record::escape_text_str(msg);
-        match self.format {
-            LogFormat::Text => eprintln!("pdns-build: {step}: {msg}"),
+        let mut err = std::io::stderr().lock();
+        let _ = match self.format {
+            LogFormat::Text => writeln!(err, "pdns-build: {step}: {msg}"),
             LogFormat::Json => {
                 let mut m = Map::new();
                 m.insert("level".into(), json!(level));
@@ -50,8 +61,8 @@ impl Log {
                 if let Value::Object(f) = fields {
                     m.extend(f);
                 }
-                eprintln!("{}", Value::Object(m));
+                writeln!(err, "{}", Value::Object(m))
             }
-        }
+        };
     }
 }

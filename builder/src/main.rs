@@ -2,6 +2,7 @@
 //! verifies and describes them. Exit codes: 0 success; 1 failure (nothing
 //! published); 2 usage error; 3 published, but some input lines were bad.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,9 +49,9 @@ enum Command {
         /// (VirusTotal v2 reports, SecurityTrails).
         #[arg(long)]
         query: Option<String>,
-        /// Memory budget for sorting (e.g. 512M, 1G).
-        #[arg(long, default_value = "1G")]
-        memory: String,
+        /// Memory budget for sorting (e.g. 512M, 1G; at least 64M).
+        #[arg(long, default_value = "1G", value_parser = parse_build_memory)]
+        memory: usize,
         /// zstd level of record and name blocks, 1 (fastest build) to 19
         /// (smallest archive); 6 makes archives about 2 % smaller and
         /// builds about 10 % slower than the default.
@@ -79,9 +80,9 @@ enum Command {
         /// The archive to write.
         #[arg(short, long)]
         output: PathBuf,
-        /// Memory budget for the writer's sorts.
-        #[arg(long, default_value = "1G")]
-        memory: String,
+        /// Memory budget for the writer's sorts (e.g. 512M, 1G).
+        #[arg(long, default_value = "1G", value_parser = parse_memory)]
+        memory: usize,
         /// zstd level of record and name blocks, as for build.
         #[arg(long, default_value_t = cmd::build::DEFAULT_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
         level: i32,
@@ -115,11 +116,27 @@ fn parse_format(s: &str) -> Result<pdns_providers::Format, String> {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let log = pdns_build::log::Log {
-        format: cli.log_format,
-        quiet: cli.quiet,
-    };
+/// A `--memory` size (see `pdns_build::size`), refused by the argument
+/// parser when bad, so that it is a usage error (exit 2).
+fn parse_memory(s: &str) -> Result<usize, String> {
+    pdns_build::size::parse(s).map_err(|e| format!("{e:#}"))
+}
+
+/// The smallest `--memory` a build takes: it keeps 48 MiB beside the sort
+/// for its fixed costs (see `cmd::build::run`), and below this the sort
+/// would be left a few buffers' worth and write hundreds of runs.
+const MIN_BUILD_MEMORY: usize = 64 << 20;
+
+/// [`parse_memory`], at least [`MIN_BUILD_MEMORY`].
+fn parse_build_memory(s: &str) -> Result<usize, String> {
+    let n = parse_memory(s)?;
+    if n < MIN_BUILD_MEMORY {
+        return Err(format!("{s:?} is too small: a build needs at least 64M"));
+    }
+    Ok(n)
+}
+
+fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build {
             output,
@@ -141,7 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 query,
                 base,
-                memory: pdns_build::size::parse(&memory)?,
+                memory,
                 level,
                 strict,
                 tmp_dir,
@@ -202,18 +219,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             level,
             inputs,
         } => {
-            let n = cmd::merge::run(&output, &inputs, pdns_build::size::parse(&memory)?, level)?;
-            eprintln!(
-                "pdns-build: merged {} archives into {} ({n} entries)",
-                inputs.len(),
-                output.display()
+            let n = cmd::merge::run(&output, &inputs, memory, level)?;
+            let shown = pdnsfile::record::escape_text_str(&output.display().to_string());
+            log.info(
+                "done",
+                &format!(
+                    "merged {} archives into {shown} ({n} entries)",
+                    inputs.len()
+                ),
+                json!({"archives": inputs.len(), "file": shown, "entries": n}),
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { files } => {
             let (lines, ok) = cmd::verify::run(&files);
+            let mut out = std::io::stdout().lock();
             for l in lines {
-                println!("{l}");
+                writeln!(out, "{l}")?;
             }
             Ok(if ok {
                 ExitCode::SUCCESS
@@ -222,9 +244,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Info { file, json } => {
-            print!("{}", cmd::info::run(&file, json)?);
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", cmd::info::run(&file, json)?)?;
             if json {
-                println!();
+                writeln!(out)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -233,7 +256,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let log = pdns_build::log::Log {
+        format: cli.log_format,
+        quiet: cli.quiet,
+    };
+    match run(cli, log) {
         Ok(code) => code,
         Err(e) => {
             if e.chain().any(|c| {
@@ -242,10 +269,7 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!(
-                "pdns-build: error: {}",
-                pdnsfile::record::escape_text_str(&format!("{e:#}"))
-            );
+            log.error(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

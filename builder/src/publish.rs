@@ -73,7 +73,7 @@ impl OutputLock {
 }
 
 /// `target` with `suffix` appended to its file name.
-fn sibling(target: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(target: &Path, suffix: &str) -> PathBuf {
     let mut name = target
         .file_name()
         .map(|n| n.to_os_string())

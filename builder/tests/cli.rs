@@ -140,7 +140,7 @@ fn sigkill_never_damages_the_previous_archive() {
     let mut killed_while_running = 0;
     for delay_ms in [0u64, 20, 80, 200, 500, 1_000, 2_000] {
         let mut child = bin()
-            .args(["build", "--memory", "8M", "-o"])
+            .args(["build", "--memory", "64M", "-o"])
             .arg(&out)
             .arg(&big)
             .stderr(Stdio::null())
@@ -333,4 +333,278 @@ fn a_pipe_is_read_whole_and_not_recorded() {
     let a = Archive::open(&out).unwrap();
     assert_eq!(a.record_count(), 30_000);
     assert!(a.meta().unwrap().inputs.is_empty());
+}
+
+fn count(archive: &Path) -> u32 {
+    Archive::open(archive).unwrap().record_count()
+}
+
+/// Links in an input folder are followed, to files and to folders; a
+/// link back up the tree is listed once, and the output (and its lock)
+/// in a folder it reads is not taken for an input.
+#[cfg(unix)]
+#[test]
+fn folders_follow_links_once_and_skip_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir_all(data.join("sub")).unwrap();
+    cof_file(&data.join("a.jsonl"), 10, 0);
+    cof_file(&data.join("sub/b.jsonl"), 10, 100);
+    let inputs = dir.path().join("in");
+    fs::create_dir(&inputs).unwrap();
+    std::os::unix::fs::symlink(data.join("a.jsonl"), inputs.join("a.jsonl")).unwrap();
+    std::os::unix::fs::symlink(data.join("sub"), inputs.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", inputs.join("up")).unwrap();
+    let out = inputs.join("out.pdns");
+    for _ in 0..2 {
+        let o = build(&out, &[&inputs]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+        assert!(
+            !stderr
+                .lines()
+                .any(|l| l.contains("input:") && l.contains("out.pdns")),
+            "{stderr}"
+        );
+        // Each file once, whichever way the folder reaches it.
+        assert_eq!(count(&out), 20, "{stderr}");
+    }
+}
+
+/// A path that does not exist is an input not read: the others are built
+/// and the run exits 3; when nothing at all could be read, nothing is
+/// published and the run fails.
+#[test]
+fn a_missing_input_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    cof_file(&good, 10, 0);
+    let missing = dir.path().join("missing.jsonl");
+    let out = dir.path().join("out.pdns");
+    let o = build(&out, &[&missing, &good]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("input not read"), "{stderr}");
+    assert_eq!(count(&out), 10);
+    let none = dir.path().join("none.pdns");
+    let o = build(&none, &[&missing]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing published"), "{stderr}");
+    assert!(!none.exists());
+}
+
+/// A file that gave no entry, only bad lines, is not recorded as
+/// ingested: the rerun after a fix reads it. A file recorded once is
+/// skipped however the rerun names it.
+#[test]
+fn what_is_recorded_as_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    fs::write(
+        &bad,
+        "{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"not-an-address\",\"time_first\":1,\"time_last\":2}\n".repeat(2),
+    )
+    .unwrap();
+    let good = dir.path().join("good.jsonl");
+    cof_file(&good, 10, 0);
+    let out = dir.path().join("out.pdns");
+    let o = build(&out, &[&bad, &good]);
+    assert_eq!(o.status.code(), Some(3));
+    let inputs = Archive::open(&out).unwrap().meta().unwrap().inputs.clone();
+    assert_eq!(inputs.len(), 1, "{inputs:?}");
+    assert!(Path::new(&inputs[0].path).is_absolute(), "{inputs:?}");
+    // Rerun with the base: the bad file is read again (and is bad
+    // again), the good one is skipped though named another way.
+    let other = dir.path().join(".").join("good.jsonl");
+    let o = bin()
+        .args(["build", "--base"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&out)
+        .arg(&bad)
+        .arg(&other)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("bad.jsonl:1:"), "{stderr}");
+    assert!(stderr.contains("already ingested, skipped"), "{stderr}");
+    let a = Archive::open(&out).unwrap();
+    assert_eq!(a.record_count(), 10);
+    let e = a
+        .query(&Query::Name("h3.zone3.example".into()), &Filter::default())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.count, Some(4), "counted once (3 % 7 + 1)");
+}
+
+/// Bad sizes are usage errors (exit 2), found by the argument parser; a
+/// budget too small to sort in is refused the same way.
+#[test]
+fn bad_memory_sizes_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    cof_file(&input, 10, 0);
+    for size in ["abc", "48M", "12X"] {
+        let o = bin()
+            .args(["build", "--memory", size, "-o"])
+            .arg(dir.path().join("o.pdns"))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--memory {size}");
+    }
+    let o = bin()
+        .args(["build", "--memory", "64M", "-o"])
+        .arg(dir.path().join("o.pdns"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+}
+
+/// `--quiet` and `--log-format json` hold for every command and for the
+/// error that ends a run; a closed stderr does not make a build fail.
+#[test]
+fn log_options_hold_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    cof_file(&input, 10, 0);
+    let a = dir.path().join("a.pdns");
+    assert_eq!(build(&a, &[&input]).status.code(), Some(0));
+    let m = dir.path().join("m.pdns");
+    let o = bin()
+        .args(["-q", "merge", "-o"])
+        .arg(&m)
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = bin()
+        .args(["--log-format", "json", "merge", "-o"])
+        .arg(&m)
+        .arg(&a)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let v: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(v["step"], "done");
+    assert_eq!(v["entries"], 10);
+    let o = bin()
+        .args(["--log-format", "json", "build", "-o"])
+        .arg(dir.path().join("x.pdns"))
+        .arg(dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for line in stderr.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["level"] == "warn" || v["level"] == "error", "{line}");
+    }
+    assert!(stderr.contains("\"level\":\"error\""), "{stderr}");
+    // Standard error closed before the first line.
+    let o = bin()
+        .args(["build", "-o"])
+        .arg(dir.path().join("c.pdns"))
+        .arg(&input)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let mut child = bin()
+        .args(["build", "-o"])
+        .arg(dir.path().join("d.pdns"))
+        .arg(&input)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(count(&dir.path().join("d.pdns")), 10);
+}
+
+/// The README's cron jobs (`builder/contrib/pdns-cron.sh`) on a folder
+/// layout of three nights: the first creates the running total, a night
+/// with a bad line still publishes both archives (exit 3), a rerun
+/// counts nothing twice, and the monthly job merges the nights and
+/// deletes old nightly files with their locks.
+#[cfg(unix)]
+#[test]
+fn cron_script_runs_the_readme_layout() {
+    if Command::new("bash").arg("--version").output().is_err() {
+        eprintln!("no bash here; cron_script_runs_the_readme_layout skipped");
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/pdns-cron.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cron = |args: &[&str]| {
+        let o = Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .env("PDNS_ROOT", root)
+            .env("PDNS_BUILD", env!("CARGO_BIN_EXE_pdns-build"))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    for (day, offset) in [("2026-10-31", 0), ("2026-11-01", 5), ("2026-11-02", 10)] {
+        let d = root.join("incoming").join(day);
+        fs::create_dir_all(&d).unwrap();
+        cof_file(&d.join("export.jsonl"), 10, offset);
+    }
+    let bad = root.join("incoming/2026-11-02/bad.jsonl");
+    fs::write(&bad, "not json\n").unwrap();
+    assert_eq!(cron(&["nightly", "2026-10-31"]), (Some(0), String::new()));
+    assert_eq!(count(&root.join("current.pdns")), 10);
+    assert_eq!(cron(&["nightly", "2026-11-01"]).0, Some(0));
+    assert_eq!(cron(&["nightly", "2026-11-02"]).0, Some(3));
+    assert_eq!(count(&root.join("nightly/2026-11-02.pdns")), 10);
+    // Names 0..20 over three nights of 10, overlapping by 5.
+    assert_eq!(count(&root.join("current.pdns")), 20);
+    let before = fs::read(root.join("current.pdns")).unwrap();
+    assert_eq!(cron(&["nightly", "2026-11-02"]).0, Some(3));
+    let e = Archive::open(root.join("current.pdns"))
+        .unwrap()
+        .query(
+            &Query::Name("h12.zone12.example".into()),
+            &Filter::default(),
+        )
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    // Seen on the nights of 11-01 and 11-02, once each.
+    assert_eq!(e.count, Some(2 * (12 % 7 + 1)));
+    assert_eq!(fs::read(root.join("current.pdns")).unwrap(), before);
+    let log = fs::read_to_string(root.join("log/pdns-build.log")).unwrap();
+    assert!(log.lines().all(|l| l.starts_with('{')), "{log}");
+    // An old night and its lock go; the month's nights are merged first.
+    let old = root.join("nightly/2026-10-31.pdns");
+    for f in [old.clone(), root.join("nightly/2026-10-31.pdns.lock")] {
+        assert!(f.exists(), "{}", f.display());
+        let t = Command::new("touch")
+            .args(["-d", "2000-01-01"])
+            .arg(&f)
+            .status()
+            .unwrap();
+        assert!(t.success());
+    }
+    assert_eq!(cron(&["monthly", "2026-11"]).0, Some(0));
+    assert_eq!(count(&root.join("monthly/2026-11.pdns")), 15);
+    assert!(!old.exists());
+    assert!(!root.join("nightly/2026-10-31.pdns.lock").exists());
+    assert!(root.join("nightly/2026-11-01.pdns").exists());
 }

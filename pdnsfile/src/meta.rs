@@ -10,7 +10,8 @@ pub const HISTOGRAM_BUCKET: u64 = 86_400;
 /// An input file the archive was built from, so a rerun can skip it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputFile {
-    /// The path as given to the builder.
+    /// The path of the file: `pdns-build` records it absolute with
+    /// links resolved (archives of earlier versions hold it as typed).
     pub path: String,
     /// Size in bytes.
     pub size: u64,

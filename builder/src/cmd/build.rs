@@ -96,41 +96,67 @@ impl BuildReport {
 }
 
 /// Expands folders (sorted, recursive) so runs are deterministic.
+///
+/// Symbolic links are followed, to files and to folders (a folder reached
+/// twice, as through a link to its parent, is listed once). A path that
+/// cannot be read stays in the list: the run reports it as an input not
+/// read and goes on with the others, as for any unreadable input.
+///
+/// # Errors
+///
+/// A folder whose entries cannot be listed.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in inputs {
-        if p.as_os_str() == "-" {
+        if p.as_os_str() == "-" || !std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
             out.push(p.clone());
             continue;
         }
-        let md =
-            std::fs::metadata(p).with_context(|| format!("{}: cannot read input", p.display()))?;
-        if md.is_dir() {
-            let mut stack = vec![p.clone()];
-            let mut files = Vec::new();
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d)
-                    .with_context(|| format!("{}: cannot list folder", d.display()))?
-                {
-                    let e = e.with_context(|| format!("{}: cannot list folder", d.display()))?;
-                    let path = e.path();
-                    let ft = e
-                        .file_type()
-                        .with_context(|| format!("{}: cannot stat", path.display()))?;
-                    if ft.is_dir() {
-                        stack.push(path);
-                    } else if ft.is_file() {
-                        files.push(path);
-                    }
+        let mut stack = vec![p.clone()];
+        let mut seen = std::collections::HashSet::new();
+        let mut files = Vec::new();
+        while let Some(d) = stack.pop() {
+            if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+                continue;
+            }
+            for e in std::fs::read_dir(&d)
+                .with_context(|| format!("{}: cannot list folder", d.display()))?
+            {
+                let e = e.with_context(|| format!("{}: cannot list folder", d.display()))?;
+                let path = e.path();
+                // `metadata` follows a link; a dangling one is kept, to be
+                // reported as not read.
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_dir() => stack.push(path),
+                    Ok(m) if m.is_file() => files.push(path),
+                    Ok(_) => {}
+                    Err(_) => files.push(path),
                 }
             }
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(p.clone());
         }
+        files.sort();
+        out.extend(files);
     }
     Ok(out)
+}
+
+/// The path an input is recorded under: absolute, with links resolved,
+/// so that a rerun that names the same file another way (`./x`, a
+/// folder given by an absolute path) finds it.
+fn recorded_path(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Whether `f` is among the inputs an archive recorded: same size, hash
+/// and path, the path as recorded now ([`recorded_path`]) or as typed
+/// (`typed`; archives of earlier versions recorded that).
+fn already_ingested(ingested: &[InputFile], f: &InputFile, typed: &str) -> bool {
+    ingested
+        .iter()
+        .any(|i| i.size == f.size && i.hash == f.hash && (i.path == f.path || i.path == typed))
 }
 
 /// Opens an input, decompressing gzip, zstd and xz transparently (by
@@ -186,7 +212,21 @@ const MAX_DOCUMENT: u64 = 1 << 30;
 pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     let lock = OutputLock::acquire(&args.output)?;
     lock.remove_stale_temporaries(&args.output);
-    let files = expand_inputs(&args.inputs)?;
+    let mut files = expand_inputs(&args.inputs)?;
+    // A folder that holds the output (nightly files kept beside their
+    // inputs) lists the output and its lock too: neither is an input.
+    let own: Vec<PathBuf> = [
+        args.output.clone(),
+        crate::publish::sibling(&args.output, ".lock"),
+    ]
+    .iter()
+    .filter_map(|p| std::fs::canonicalize(p).ok())
+    .collect();
+    if !own.is_empty() {
+        files.retain(|f| {
+            args.inputs.contains(f) || std::fs::canonicalize(f).map_or(true, |c| !own.contains(&c))
+        });
+    }
     let tmp_dir = match &args.tmp_dir {
         Some(d) => d.clone(),
         None => args
@@ -233,6 +273,8 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     sorter.combine_entries();
     let mut report = BuildReport::default();
     let progress = progress_bar(args, &files);
+    // Inputs read, whatever they held.
+    let mut read_ok = 0u64;
     for path in &files {
         let shown = record::escape_text_str(&path.display().to_string());
         // A file no recorded input can match (no same path and size) is
@@ -244,13 +286,14 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         // again: it is read without a fingerprint, as standard input is.
         let meta = std::fs::metadata(path).ok();
         let stream = path.as_os_str() == "-" || meta.as_ref().is_some_and(|m| !m.is_file());
+        let typed = path.display().to_string();
         let hash_first = !stream && {
             let size = meta.as_ref().map(std::fs::Metadata::len);
-            let shown_path = path.display().to_string();
+            let recorded = recorded_path(path);
             size.is_none()
                 || ingested
                     .iter()
-                    .any(|i| i.path == shown_path && Some(i.size) == size)
+                    .any(|i| (i.path == recorded || i.path == typed) && Some(i.size) == size)
         };
         let mut fingerprint = None;
         let mut concurrent = None;
@@ -277,7 +320,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             }
         }
         if let Some(f) = &fingerprint {
-            if ingested.contains(f) {
+            if already_ingested(&ingested, f, &typed) {
                 args.log.info(
                     "input",
                     &format!("{shown}: already ingested, skipped"),
@@ -328,12 +371,25 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         }
         match read {
             Ok(format) => {
-                ingested.extend(fingerprint);
+                read_ok += 1;
                 let (lines, entries, bad) = (
                     report.lines - lines0,
                     report.entries_in - entries0,
                     report.bad_total() - bad0,
                 );
+                if entries == 0 && bad > 0 {
+                    // Nothing of it is in the archive: recorded, it would
+                    // be skipped by the rerun that follows a fix (another
+                    // --format or --query), which is the one rerun that
+                    // should read it.
+                    args.log.warn(
+                        "input",
+                        &format!("{shown}: every line was bad; not recorded as ingested, so a rerun reads it again"),
+                        json!({"file": shown, "recorded": false}),
+                    );
+                } else {
+                    ingested.extend(fingerprint);
+                }
                 args.log.info(
                     "input",
                     &format!(
@@ -348,6 +404,14 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    if read_ok == 0 && !report.failed_files.is_empty() && report.already_ingested.is_empty() {
+        // Every input failed (a mistyped folder, a dead mount): an empty
+        // archive published over the last good one would hide that.
+        bail!(
+            "no input could be read ({} not read); nothing published",
+            report.failed_files.len()
+        );
     }
     args.log.info(
         "read",
@@ -607,7 +671,7 @@ fn finish_fingerprint(
         st.size += n as u64;
     }
     Ok(InputFile {
-        path: path.display().to_string(),
+        path: recorded_path(path),
         size: st.size,
         hash: format!("blake3:{}", st.hasher.finalize().to_hex()),
     })
