@@ -450,17 +450,25 @@ impl Ctx<'_> {
         }
     }
 
-    /// Runs a record parser, recording its error with `context`.
+    /// Runs a record parser, recording its error with `context`, and the
+    /// errors of the entries it emitted too (a bad rdata in the third
+    /// record of a document reads `passive_dns[2]: ...`: the document's
+    /// line alone does not say which).
     pub fn run<F>(&mut self, context: &str, f: F)
     where
         F: FnOnce(&mut Self) -> Result<(), ParseError>,
     {
-        if let Err(e) = f(self) {
-            self.errors.push(if context.is_empty() {
-                e
-            } else {
-                e.context(context)
-            });
+        let before = self.errors.len();
+        let result = f(self);
+        if context.is_empty() {
+            self.errors.extend(result.err());
+            return;
+        }
+        for e in self.errors.iter_mut().skip(before) {
+            *e = e.clone().context(context);
+        }
+        if let Err(e) = result {
+            self.errors.push(e.context(context));
         }
     }
 }

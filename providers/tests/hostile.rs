@@ -232,6 +232,9 @@ fn a_document_keeps_its_good_records() {
         {"hostname": "c.example", "address": "ns.example", "first": "2024-01-01T00:00:00", "last": "2024-01-01T00:00:00"},
         "not an object",
         {"hostname": "d.example", "address": "192.0.2.4", "record_type": "A", "first": "2024-01-01T00:00:00"},
+        // Refused when the entry is made, after the record was read: still
+        // named by its place in the document.
+        {"hostname": "e.example", "address": "not-an-address", "record_type": "AAAA", "first": "2024-01-01T00:00:00"},
     ]});
     let (entries, errors) = parse_document(Format::Otx, &doc);
     assert_entries(
@@ -259,6 +262,10 @@ fn a_document_keeps_its_good_records() {
                 "passive_dns[1]: first is not a time: \"yesterday\""
             ),
             ("bad-shape", "passive_dns[3]: entry is not a JSON object"),
+            (
+                "bad-rdata",
+                "passive_dns[5]: rdata \"not-an-address\": invalid rdata: AAAA: not an IPv6 address"
+            ),
         ]
     );
     // On a line, the first problem is returned and the others counted;
@@ -270,7 +277,7 @@ fn a_document_keeps_its_good_records() {
     assert_eq!(out.len(), 2);
     assert_eq!(e.reason(), "bad-time");
     assert!(
-        e.message().ends_with("(and 1 more problem on this line)"),
+        e.message().ends_with("(and 2 more problems on this line)"),
         "{e}"
     );
 }
