@@ -608,3 +608,48 @@ fn cron_script_runs_the_readme_layout() {
     assert!(!root.join("nightly/2026-10-31.pdns.lock").exists());
     assert!(root.join("nightly/2026-11-01.pdns").exists());
 }
+
+/// `verify` checks each file on its own (a damaged one fails, exit 1,
+/// the others still pass), and `info` describes an archive in text and
+/// in JSON.
+#[test]
+fn verify_and_info_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    cof_file(&input, 200, 0);
+    let good = dir.path().join("good.pdns");
+    assert_eq!(build(&good, &[&input]).status.code(), Some(0));
+    let o = bin().arg("verify").arg(&good).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("good.pdns: ok (200 entries"), "{stdout}");
+    // One flipped byte in the middle of the file (record blocks).
+    let mut bytes = fs::read(&good).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0x55;
+    let bad = dir.path().join("bad.pdns");
+    fs::write(&bad, &bytes).unwrap();
+    let o = bin().arg("verify").arg(&bad).arg(&good).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].contains("bad.pdns: FAILED: "), "{stdout}");
+    assert!(lines[1].contains("good.pdns: ok"), "{stdout}");
+    let o = bin().arg("info").arg(&good).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "entries     200",
+        "inputs: 1",
+        "in.jsonl (",
+        "sections:",
+        "BLOCKS",
+    ] {
+        assert!(text.contains(want), "{want:?} in {text}");
+    }
+    let o = bin().args(["info", "--json"]).arg(&good).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["entries"], 200, "{v}");
+}
