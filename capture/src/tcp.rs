@@ -345,6 +345,66 @@ mod tests {
         (msgs, skips)
     }
 
+    /// A stream idle for longer than EXPIRY is ended (what waited after a
+    /// hole is read, an incomplete message counted) and forgotten; one
+    /// seen within EXPIRY stays, and goes on where it was.
+    #[test]
+    fn idle_streams_expire() {
+        let mut r = Reassembler::default();
+        let (mut msgs, mut skips) = (Vec::new(), Vec::new());
+        let seg = |seq, payload| Segment {
+            seq,
+            syn: false,
+            fin: false,
+            rst: false,
+            payload,
+        };
+        let other = Key {
+            dport: 4001,
+            ..key()
+        };
+        // `key()`: a message, then one cut short; `other`: half a message.
+        r.segment(
+            key(),
+            &seg(0, b"\x00\x02ab\x00\x05xy"),
+            10,
+            &mut |m, _| msgs.push(m.to_vec()),
+            &mut |w| skips.push(w),
+        );
+        r.segment(
+            other,
+            &seg(0, b"\x00\x04pq"),
+            100,
+            &mut |m, _| msgs.push(m.to_vec()),
+            &mut |w| skips.push(w),
+        );
+        assert_eq!(msgs, [b"ab".to_vec()]);
+        // At 10 + EXPIRY the first is not yet idle for longer than EXPIRY.
+        r.expire(10 + EXPIRY, &mut |m, _| msgs.push(m.to_vec()), &mut |w| {
+            skips.push(w)
+        });
+        assert_eq!(r.streams.len(), 2);
+        r.expire(11 + EXPIRY, &mut |m, _| msgs.push(m.to_vec()), &mut |w| {
+            skips.push(w)
+        });
+        assert_eq!(r.streams.len(), 1);
+        assert_eq!(skips, ["tcp-incomplete-message"]);
+        // The other one, still followed, completes its message.
+        r.segment(
+            other,
+            &seg(4, b"rs"),
+            101 + EXPIRY,
+            &mut |m, _| msgs.push(m.to_vec()),
+            &mut |w| skips.push(w),
+        );
+        assert_eq!(msgs, [b"ab".to_vec(), b"pqrs".to_vec()]);
+        r.expire(u64::MAX, &mut |m, _| msgs.push(m.to_vec()), &mut |w| {
+            skips.push(w)
+        });
+        assert!(r.streams.is_empty());
+        assert_eq!(skips, ["tcp-incomplete-message"]);
+    }
+
     #[test]
     fn split_multi_out_of_order_retransmit() {
         let (m, s) = run(&[
