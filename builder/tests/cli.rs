@@ -210,15 +210,7 @@ fn base_carries_forward_and_reruns_skip_ingested_inputs() {
     a.verify().unwrap();
     assert_eq!(a.record_count(), 70);
     // Overlapping keys were counted once per ingestion: day 1 once, day 2 once.
-    let e = a
-        .query(
-            &Query::Name("h45.zone45.example".into()),
-            &Filter::default(),
-        )
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let e = first_entry(&a, "h45.zone45.example");
     assert_eq!(e.count, Some(2 * (45 % 7 + 1)));
     assert_eq!(a.meta().unwrap().inputs.len(), 2);
     // A retried run with the same base changes nothing.
@@ -335,6 +327,15 @@ fn a_pipe_is_read_whole_and_not_recorded() {
     assert!(a.meta().unwrap().inputs.is_empty());
 }
 
+/// The first entry of `name` in `a`.
+fn first_entry(a: &Archive, name: &str) -> pdnsfile::Entry {
+    a.query(&Query::Name(name.into()), &Filter::default())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
 fn count(archive: &Path) -> u32 {
     Archive::open(archive).unwrap().record_count()
 }
@@ -432,12 +433,7 @@ fn what_is_recorded_as_ingested() {
     assert!(stderr.contains("already ingested, skipped"), "{stderr}");
     let a = Archive::open(&out).unwrap();
     assert_eq!(a.record_count(), 10);
-    let e = a
-        .query(&Query::Name("h3.zone3.example".into()), &Filter::default())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let e = first_entry(&a, "h3.zone3.example");
     assert_eq!(e.count, Some(4), "counted once (3 % 7 + 1)");
 }
 
@@ -576,16 +572,10 @@ fn cron_script_runs_the_readme_layout() {
     assert_eq!(count(&root.join("current.pdns")), 20);
     let before = fs::read(root.join("current.pdns")).unwrap();
     assert_eq!(cron(&["nightly", "2026-11-02"]).0, Some(3));
-    let e = Archive::open(root.join("current.pdns"))
-        .unwrap()
-        .query(
-            &Query::Name("h12.zone12.example".into()),
-            &Filter::default(),
-        )
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let e = first_entry(
+        &Archive::open(root.join("current.pdns")).unwrap(),
+        "h12.zone12.example",
+    );
     // Seen on the nights of 11-01 and 11-02, once each.
     assert_eq!(e.count, Some(2 * (12 % 7 + 1)));
     assert_eq!(fs::read(root.join("current.pdns")).unwrap(), before);
