@@ -10,8 +10,10 @@
 #                                  nightly files older than PDNS_KEEP_DAYS
 #
 # Environment: PDNS_ROOT (default /srv/pdns), PDNS_BUILD (default
-# pdns-build), PDNS_KEEP_DAYS (default 90). Logs go to
-# $PDNS_ROOT/log/pdns-build.log, one JSON object a line.
+# pdns-build; cron's PATH is short, so give a full path), PDNS_KEEP_DAYS
+# (default 90). Logs go to $PDNS_ROOT/log/pdns-build.log, one JSON object
+# a line (but for usage errors, which the argument parser writes as text,
+# and the retention step's own failures).
 #
 # Exit: 0 done; 3 done, but some input lines or files were bad (both
 # archives were still published, without them); anything else: a step
@@ -57,8 +59,14 @@ monthly)
         step merge -o "$root/monthly/$month.pdns" "${nights[@]}"
     fi
     # Lock files (OUT.pdns.lock) stay beside their archives; they go with
-    # them.
-    find "$root/nightly" \( -name '*.pdns' -o -name '*.pdns.lock' \) -mtime +"$keep" -delete
+    # them, and so do the temporaries of builds killed before they
+    # published (.OUT.pdns.XXXXXX.tmp: a later build of the same output
+    # removes its own, but a day's output is built again only by a rerun).
+    if ! find "$root/nightly" \( -name '*.pdns' -o -name '*.pdns.lock' -o -name '.*.pdns.*.tmp' \) \
+        -mtime +"$keep" -delete 2>>"$log"; then
+        echo "pdns-cron.sh: retention: could not delete every old nightly file (see $log)" >&2
+        exit 1
+    fi
     ;;
 *)
     echo "usage: pdns-cron.sh nightly [YYYY-MM-DD] | monthly [YYYY-MM]" >&2

@@ -52,6 +52,61 @@ fn build_strict(out: &Path, input: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// Inputs of several chunks (1 MiB, or 8192 lines) are cut between
+/// lines, whatever the lines' length: no line is lost or split.
+#[test]
+fn large_inputs_are_cut_between_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.jsonl");
+    cof_file(&short, 40_000, 0);
+    let long = dir.path().join("long.jsonl");
+    let pad = "x".repeat(900);
+    let mut s = String::new();
+    for i in 0..4000 {
+        s.push_str(&format!(
+            "{{\"rrname\":\"h{i}.example\",\"rrtype\":\"TXT\",\"rdata\":\"{pad}{i}\",\"time_first\":1600000000,\"time_last\":1600000001}}\n"
+        ));
+    }
+    fs::write(&long, s).unwrap();
+    assert!(fs::metadata(&short).unwrap().len() > 3 << 20);
+    assert!(fs::metadata(&long).unwrap().len() > 3 << 20);
+    let out = dir.path().join("out.pdns");
+    let o = build_strict(&out, &short);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(count(&out), 40_000);
+    let o = build_strict(&out, &long);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(count(&out), 4000);
+    // More lines than a chunk takes, in less than a chunk's bytes.
+    let many = dir.path().join("many.jsonl");
+    let mut s = String::new();
+    for i in 0..10_000 {
+        s.push_str(&format!(
+            "{{\"rrname\":\"a{i}.e\",\"rrtype\":\"A\",\"rdata\":\"10.0.0.1\",\"time_first\":1,\"time_last\":2}}\n"
+        ));
+    }
+    fs::write(&many, s).unwrap();
+    assert!(fs::metadata(&many).unwrap().len() < 1 << 20);
+    let o = build_strict(&out, &many);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(count(&out), 10_000);
+}
+
 #[test]
 fn builds_and_reports_bad_lines_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -395,6 +450,53 @@ fn a_missing_input_does_not_stop_the_others() {
     assert!(!none.exists());
 }
 
+/// A file reached twice (named twice, and through a link in a folder) is
+/// read once, even one that is not recorded as ingested (only bad
+/// lines); a folder that holds no file (a mount that is not there) is an
+/// input not read.
+#[cfg(unix)]
+#[test]
+fn inputs_reached_twice_are_read_once_and_empty_folders_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    let bad = data.join("bad.jsonl");
+    fs::write(
+        &bad,
+        "{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"not-an-address\",\"time_first\":1,\"time_last\":2}\n",
+    )
+    .unwrap();
+    let good = data.join("good.jsonl");
+    cof_file(&good, 10, 0);
+    std::os::unix::fs::symlink(&good, data.join("link.jsonl")).unwrap();
+    std::os::unix::fs::symlink(&bad, data.join("zlink.jsonl")).unwrap();
+    let out = dir.path().join("out.pdns");
+    let o = build(&out, &[&bad, &data, &good, &data]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.matches(":1: ").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("cof, 10 lines, 10 entries").count(),
+        1,
+        "{stderr}"
+    );
+    let a = Archive::open(&out).unwrap();
+    assert_eq!(a.record_count(), 10);
+    assert_eq!(first_entry(&a, "h3.zone3.example").count, Some(4));
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let o = build(&out, &[&empty, &good]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no input file in this folder"), "{stderr}");
+    let before = fs::read(&out).unwrap();
+    let o = build(&out, &[&empty]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing published"), "{stderr}");
+    assert_eq!(fs::read(&out).unwrap(), before);
+}
+
 /// A file that gave no entry, only bad lines, is not recorded as
 /// ingested: the rerun after a fix reads it. A file recorded once is
 /// skipped however the rerun names it.
@@ -562,7 +664,11 @@ fn cron_script_runs_the_readme_layout() {
         cof_file(&d.join("export.jsonl"), 10, offset);
     }
     let bad = root.join("incoming/2026-11-02/bad.jsonl");
-    fs::write(&bad, "not json\n").unwrap();
+    fs::write(
+        &bad,
+        "{\"rrname\":\"a.example\",\"rrtype\":\"A\",\"rdata\":\"not-an-address\",\"time_first\":1,\"time_last\":2}\n",
+    )
+    .unwrap();
     assert_eq!(cron(&["nightly", "2026-10-31"]), (Some(0), String::new()));
     assert_eq!(count(&root.join("current.pdns")), 10);
     assert_eq!(cron(&["nightly", "2026-11-01"]).0, Some(0));
@@ -581,9 +687,23 @@ fn cron_script_runs_the_readme_layout() {
     assert_eq!(fs::read(root.join("current.pdns")).unwrap(), before);
     let log = fs::read_to_string(root.join("log/pdns-build.log")).unwrap();
     assert!(log.lines().all(|l| l.starts_with('{')), "{log}");
-    // An old night and its lock go; the month's nights are merged first.
+    // A night with no input (a mount that is not there) fails and
+    // publishes nothing; the running total stays.
+    fs::create_dir_all(root.join("incoming/2026-11-03")).unwrap();
+    let (code, stderr) = cron(&["nightly", "2026-11-03"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!root.join("nightly/2026-11-03.pdns").exists());
+    assert_eq!(fs::read(root.join("current.pdns")).unwrap(), before);
+    // An old night, its lock and a killed build's temporary go; the
+    // month's nights are merged first.
     let old = root.join("nightly/2026-10-31.pdns");
-    for f in [old.clone(), root.join("nightly/2026-10-31.pdns.lock")] {
+    let stale = root.join("nightly/.2026-10-30.pdns.a1B2c3.tmp");
+    fs::write(&stale, b"half an archive").unwrap();
+    for f in [
+        old.clone(),
+        root.join("nightly/2026-10-31.pdns.lock"),
+        stale.clone(),
+    ] {
         assert!(f.exists(), "{}", f.display());
         let t = Command::new("touch")
             .args(["-d", "2000-01-01"])
@@ -596,6 +716,7 @@ fn cron_script_runs_the_readme_layout() {
     assert_eq!(count(&root.join("monthly/2026-11.pdns")), 15);
     assert!(!old.exists());
     assert!(!root.join("nightly/2026-10-31.pdns.lock").exists());
+    assert!(!stale.exists());
     assert!(root.join("nightly/2026-11-01.pdns").exists());
 }
 
@@ -626,6 +747,18 @@ fn verify_and_info_commands() {
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines[0].contains("bad.pdns: FAILED: "), "{stdout}");
     assert!(lines[1].contains("good.pdns: ok"), "{stdout}");
+    // A reader that is gone before anything is written (`verify … | true`)
+    // does not turn the failure into success.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = bin()
+        .arg("verify")
+        .arg(&bad)
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
     let o = bin().arg("info").arg(&good).output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);

@@ -106,8 +106,7 @@ impl<T: Fixed> FixedSorter<T> {
         self.buf.sort_unstable();
         let mut runs = Vec::with_capacity(self.runs.len());
         for f in self.runs.drain(..) {
-            let dec = zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
-            runs.push(BufReader::with_capacity(1 << 16, dec));
+            runs.push(crate::sorter::open_run(f)?);
         }
         let mut it = FixedIter {
             mem: std::mem::take(&mut self.buf).into_iter(),

@@ -50,6 +50,9 @@ pub struct ExternalSorter {
     spilling: Option<JoinHandle<Result<Spilled>>>,
     /// The memory of the last buffer sorted, emptied, for the next one.
     spare: Option<Buffer>,
+    /// Batches copied rather than adopted, emptied, for the producer's
+    /// next ones (a few at most: see [`RETURNED`]).
+    returned: Vec<Vec<u8>>,
     /// A run failed to be written: items are missing, so every later
     /// call fails too rather than hand out an incomplete sort.
     failed: bool,
@@ -64,6 +67,9 @@ pub struct ExternalSorter {
     /// Whether a run merged any items (then the final merge looks for
     /// an entry's items across runs too).
     combined_any: bool,
+    /// Memory the final merge may give to reading run files: beyond
+    /// what that reads at once, file runs are first merged in groups.
+    merge_memory: usize,
 }
 
 /// What a spilled buffer became: its runs, the buffer emptied for reuse,
@@ -558,11 +564,33 @@ pub(crate) type RunFile = zstd::Encoder<'static, BufWriter<File>>;
 /// fast level -1: runs are read back once and deleted, so compression
 /// speed matters more than ratio (about 3 % less CPU for a build than
 /// level 1).
+///
+/// The window is small ([`RUN_WINDOW_LOG`]): a run's items are sorted and
+/// front-coded, so what repeats is near, and each run read back holds a
+/// window's worth of memory for the whole merge.
 pub(crate) fn run_file(tmp_dir: &PathBuf) -> Result<RunFile> {
     let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
     let file = tempfile::tempfile_in(tmp_dir).map_err(ctx)?;
-    zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)
+    let mut enc = zstd::Encoder::new(BufWriter::with_capacity(1 << 16, file), -1).map_err(ctx)?;
+    enc.window_log(RUN_WINDOW_LOG).map_err(ctx)?;
+    Ok(enc)
 }
+
+/// The zstd window of a run file: 128 KiB (level -1's own is 512 KiB).
+const RUN_WINDOW_LOG: u32 = 17;
+
+/// Reads a run file written by [`run_file`] back, with buffers small
+/// enough that a merge of many runs stays within its share of the budget
+/// ([`RUN_READ_MEMORY`] each).
+pub(crate) fn open_run(file: File) -> Result<BufReader<zstd::Decoder<'static, BufReader<File>>>> {
+    let dec = zstd::Decoder::with_buffer(BufReader::with_capacity(32 << 10, file))
+        .map_err(|e| Error::io("reading a sort run", e))?;
+    Ok(BufReader::with_capacity(64 << 10, dec))
+}
+
+/// Memory a run file takes while it is read ([`open_run`]): the window
+/// and a block, and the two buffers, with room to spare.
+pub(crate) const RUN_READ_MEMORY: usize = 512 << 10;
 
 /// Ends a run started by [`run_file`]; returns the file, rewound.
 pub(crate) fn end_run_file(enc: RunFile) -> Result<File> {
@@ -668,7 +696,11 @@ struct Arena {
     chunks: Vec<Vec<u8>>,
     /// Empty chunks of [`CHUNK`] bytes to use before allocating.
     spare: Vec<Vec<u8>>,
-    /// Bytes stored.
+    /// Empty smaller buffers, batches adopted before, for the next
+    /// batches ([`ExternalSorter::take_spare`]).
+    batch_spare: Vec<Vec<u8>>,
+    /// Bytes counted against the budget: those stored, and the whole
+    /// capacity of an adopted batch (memory held whatever it stores).
     len: usize,
 }
 
@@ -702,7 +734,7 @@ impl Arena {
 
     /// Takes `items` as the next chunk, without copying.
     fn adopt(&mut self, items: Vec<u8>) {
-        self.len += items.len();
+        self.len += items.capacity();
         self.chunks.push(items);
     }
 
@@ -710,9 +742,11 @@ impl Arena {
     /// spares (an outsized one, for a single long item, is freed).
     fn clear(&mut self) {
         for mut c in self.chunks.drain(..) {
-            if c.capacity() <= CHUNK {
-                c.clear();
-                self.spare.push(c);
+            c.clear();
+            match c.capacity() {
+                CHUNK => self.spare.push(c),
+                n if n < CHUNK => self.batch_spare.push(c),
+                _ => {}
             }
         }
         self.len = 0;
@@ -726,6 +760,10 @@ impl Arena {
             .unwrap_or_default()
     }
 }
+
+/// Batch buffers [`ExternalSorter::push_batch`] keeps for the producer
+/// after copying their items: enough for the batches in flight.
+const RETURNED: usize = 4;
 
 /// Per-item overhead counted against the budget (its index entry), so
 /// many tiny items cannot exceed it.
@@ -786,10 +824,17 @@ impl ExternalSorter {
         dedup: bool,
     ) -> ExternalSorter {
         let buffer = buffer.max(1 << 16);
+        // Room for less than half a buffer's run is no room: every run
+        // is then compressed as it is written, rather than sorted whole
+        // in memory first only to find that it does not fit.
+        let run_budget = match budget.saturating_sub(3 * buffer) {
+            n if n < buffer / 2 => 0,
+            n => n,
+        };
         ExternalSorter {
             buf: Buffer::default(),
             budget: buffer,
-            run_budget: budget.saturating_sub(3 * buffer),
+            run_budget,
             run_bytes: 0,
             run_chunk: RUN_CHUNK,
             parallel_min: PARALLEL_SORT,
@@ -797,12 +842,14 @@ impl ExternalSorter {
             runs: Vec::new(),
             spilling: None,
             spare: None,
+            returned: Vec::new(),
             failed: false,
             tmp_dir,
             dedup,
             combine: false,
             combine_skip: 0,
             combined_any: false,
+            merge_memory: budget / 4,
         }
     }
 
@@ -841,6 +888,12 @@ impl ExternalSorter {
         if self.failed {
             return Err(failed_before());
         }
+        self.push_keyed(item, 0)
+    }
+
+    /// [`ExternalSorter::push`] of an item whose key length is known (0
+    /// if not).
+    fn push_keyed(&mut self, item: &[u8], key: u32) -> Result<()> {
         if self.buf.idx.capacity() == 0 {
             // Room for as many items as a buffer can hold if they are 16
             // bytes or more: growing by doubling copied the index and
@@ -855,7 +908,7 @@ impl ExternalSorter {
         self.buf.idx.push(Ix {
             prefix: prefix(item),
             slot,
-            key: 0,
+            key,
         });
         if self.buf.bytes() >= self.budget {
             self.spill()?;
@@ -864,11 +917,15 @@ impl ExternalSorter {
     }
 
     /// Adds the items stored back to back in `items`, the `i`th ending at
-    /// `ends[i]`, taking `items` itself rather than copying them: a
-    /// producer that encodes its items in batches (a build's parsing and
-    /// decoding threads) saves a copy of every byte. Get the next batch's
-    /// buffer from [`ExternalSorter::take_spare`], so that the buffers go
-    /// round instead of each being new memory.
+    /// `ends[i]`. A full batch, small beside the buffer, is taken as it
+    /// is rather than copied: a producer that encodes its items in
+    /// batches (a build's parsing and decoding threads) saves a copy of
+    /// every byte. Others are copied, and their buffer kept for the
+    /// producer: one mostly empty (the end of a small file) would hold
+    /// its whole capacity for a few bytes, and one large beside the
+    /// buffer would overfill it. Get the next batch's buffer from
+    /// [`ExternalSorter::take_spare`], so that the buffers go round
+    /// instead of each being new memory.
     ///
     /// `keys` is empty, or holds the length of each item's key part
     /// ([`crate::sortkey::key_len`]) for a sorter that merges equal keys
@@ -882,16 +939,9 @@ impl ExternalSorter {
     /// I/O errors while spilling a run; [`Error::Corrupt`] for ends that
     /// are not increasing offsets within `items`, or key lengths that are
     /// not one per item, each within it.
-    pub fn push_batch(&mut self, items: Vec<u8>, ends: &[usize], keys: &[u32]) -> Result<()> {
+    pub fn push_batch(&mut self, mut items: Vec<u8>, ends: &[usize], keys: &[u32]) -> Result<()> {
         if self.failed {
             return Err(failed_before());
-        }
-        if ends.is_empty() {
-            return Ok(());
-        }
-        if self.buf.idx.capacity() == 0 {
-            let want = self.budget / (ITEM_OVERHEAD + 16);
-            self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
         }
         // Every slot is checked against the batch before any is indexed:
         // a bad end would otherwise index bytes that are not an item.
@@ -915,6 +965,26 @@ impl ExternalSorter {
         }
         u32::try_from(items.len())
             .map_err(|_| Error::Limit("a sort batch larger than 4 GiB".into()))?;
+        let adopt = !ends.is_empty()
+            && items.len() >= items.capacity() / 2
+            && items.capacity() <= self.budget / 8;
+        if !adopt {
+            let mut start = 0;
+            for (i, &end) in ends.iter().enumerate() {
+                let item = items.get(start..end).unwrap_or_default();
+                self.push_keyed(item, keys.get(i).copied().unwrap_or(0))?;
+                start = end;
+            }
+            if self.returned.len() < RETURNED && items.capacity() <= self.budget / 8 {
+                items.clear();
+                self.returned.push(items);
+            }
+            return Ok(());
+        }
+        if self.buf.idx.capacity() == 0 {
+            let want = self.budget / (ITEM_OVERHEAD + 16);
+            self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
+        }
         let chunk = self.buf.arena.next_chunk()?;
         self.buf.idx.reserve(ends.len());
         let mut start = 0;
@@ -935,14 +1005,14 @@ impl ExternalSorter {
         Ok(())
     }
 
-    /// An emptied buffer of items sorted before, for the next batch of
-    /// [`ExternalSorter::push_batch`], if one is free.
+    /// An emptied buffer for the next batch of
+    /// [`ExternalSorter::push_batch`], if one is free: a batch copied, or
+    /// one adopted and since sorted.
     pub fn take_spare(&mut self) -> Option<Vec<u8>> {
-        self.buf
-            .arena
-            .spare
+        self.returned
             .pop()
-            .or_else(|| self.spare.as_mut()?.arena.spare.pop())
+            .or_else(|| self.buf.arena.batch_spare.pop())
+            .or_else(|| self.spare.as_mut()?.arena.batch_spare.pop())
     }
 
     /// Hands the full buffer to a background thread that sorts and writes
@@ -1066,6 +1136,74 @@ impl ExternalSorter {
         Ok(self.run_bytes + pending)
     }
 
+    /// Sets the memory the final merge may take to read run files
+    /// (a quarter of the budget unless set): each takes about
+    /// [`RUN_READ_MEMORY`], and more runs than that allows (at least
+    /// [`MIN_FAN_IN`]) are first merged in groups into fewer, longer
+    /// ones. A small budget on a large input makes hundreds of runs,
+    /// whose readers alone took several times the budget.
+    pub fn set_merge_memory(&mut self, bytes: usize) {
+        self.merge_memory = bytes;
+    }
+
+    /// How many run files the final merge reads at once at most.
+    fn fan_in(&self) -> usize {
+        (self.merge_memory / RUN_READ_MEMORY).max(MIN_FAN_IN)
+    }
+
+    /// Merges run files in groups until the final merge can read them
+    /// all at once ([`ExternalSorter::set_merge_memory`]); returns how
+    /// many groups were merged. Each group takes the oldest runs, so
+    /// every item is merged about log(runs)/log(fan-in) times; the runs
+    /// in memory are left as they are. [`ExternalSorter::finish`] does
+    /// this; a caller that reports the runs calls it before.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors reading or writing runs.
+    pub fn reduce_runs(&mut self) -> Result<usize> {
+        if self.failed {
+            return Err(failed_before());
+        }
+        self.wait_for_spill()?;
+        let fan_in = self.fan_in();
+        let in_files = self
+            .runs
+            .iter()
+            .filter(|r| matches!(r, Run::File(_)))
+            .count();
+        if in_files <= fan_in {
+            return Ok(0);
+        }
+        let mut merges = 0;
+        let mut files = std::collections::VecDeque::with_capacity(in_files);
+        let mut kept = Vec::with_capacity(self.runs.len() - in_files);
+        for run in self.runs.drain(..) {
+            match run {
+                Run::File(f) => files.push_back(f),
+                memory @ Run::Memory(_) => kept.push(memory),
+            }
+        }
+        self.runs = kept;
+        while files.len() > fan_in {
+            // The last group is just large enough to leave `fan_in`.
+            let k = fan_in.min(files.len() - fan_in + 1);
+            let group: Vec<File> = files.drain(..k).collect();
+            match merge_files(group, &self.tmp_dir) {
+                Ok(f) => {
+                    files.push_back(f);
+                    merges += 1;
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+        self.runs.extend(files.into_iter().map(Run::File));
+        Ok(merges)
+    }
+
     /// Ends input and returns the items in order.
     ///
     /// # Errors
@@ -1080,6 +1218,7 @@ impl ExternalSorter {
         // The emptied buffer kept for reuse goes before the last runs
         // take their memory.
         self.spare = None;
+        self.reduce_runs()?;
         // The last buffer is merged from memory: writing it out only to
         // read it back would cost a compression and a decompression.
         let (last, merged) =
@@ -1089,11 +1228,7 @@ impl ExternalSorter {
         let runs = self.runs.drain(..).chain(last.into_iter().map(Run::Memory));
         for run in runs {
             let inner: Box<dyn BufRead + Send> = match run {
-                Run::File(f) => {
-                    let dec =
-                        zstd::Decoder::new(f).map_err(|e| Error::io("reading a sort run", e))?;
-                    Box::new(BufReader::with_capacity(1 << 16, dec))
-                }
+                Run::File(f) => Box::new(open_run(f)?),
                 Run::Memory(m) => Box::new(m),
             };
             sources.push(RunReader {
@@ -1115,6 +1250,45 @@ impl ExternalSorter {
             combine: self.combine && self.combined_any,
         })
     }
+}
+
+/// Run files merged at once at least, whatever the merge memory.
+pub const MIN_FAN_IN: usize = 16;
+
+/// Merges run files into one (front-coded, compressed as any run).
+fn merge_files(files: Vec<File>, tmp_dir: &PathBuf) -> Result<File> {
+    let mut sources = Vec::with_capacity(files.len());
+    for f in files {
+        sources.push(RunReader {
+            inner: Box::new(open_run(f)?),
+            cur: Vec::new(),
+        });
+    }
+    let mut live = Vec::with_capacity(sources.len());
+    for s in &mut sources {
+        live.push(s.advance()?);
+    }
+    let mut merge = Merge::new(sources, live);
+    let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
+    let mut out = BufWriter::with_capacity(1 << 16, run_file(tmp_dir)?);
+    let mut prev = Vec::new();
+    let mut head = Vec::with_capacity(20);
+    while merge.step()? {
+        let item = merge.current();
+        let shared = common_prefix(item, &prev);
+        let rest = item.get(shared..).unwrap_or_default();
+        head.clear();
+        crate::format::put_varint(&mut head, shared as u64);
+        crate::format::put_varint(&mut head, rest.len() as u64);
+        out.write_all(&head).map_err(ctx)?;
+        out.write_all(rest).map_err(ctx)?;
+        prev.clear();
+        prev.extend_from_slice(item);
+    }
+    let enc = out
+        .into_inner()
+        .map_err(|e| Error::io("writing a sort run to the temporary folder", e.into_error()))?;
+    end_run_file(enc)
 }
 
 /// One spilled run being read back; `cur` holds its current item.
@@ -1610,43 +1784,82 @@ mod tests {
         assert!(s.finish().is_err());
     }
 
-    #[test]
-    fn batches_sort_as_their_items_pushed_one_by_one() {
+    /// Sorts 40 batches of 500 items (of every length from 0 to 40
+    /// bytes, some repeated) each way: by item and by batch, into a
+    /// buffer of `buffer` bytes, the batches `per_batch` items of new
+    /// buffers of `capacity` bytes. Returns how many batch buffers the
+    /// sort gave back.
+    fn batches_against_items(buffer: usize, per_batch: usize, capacity: usize) -> usize {
         let dir = tempfile::tempdir().unwrap();
-        // A small buffer: batches fill several runs, and the sort hands
-        // back buffers it has sorted.
-        let mut by_item = ExternalSorter::with_buffer(1 << 20, 1 << 16, dir.path().into(), false);
-        let mut by_batch = ExternalSorter::with_buffer(1 << 20, 1 << 16, dir.path().into(), false);
+        let mut by_item = ExternalSorter::with_buffer(1 << 21, buffer, dir.path().into(), false);
+        let mut by_batch = ExternalSorter::with_buffer(1 << 21, buffer, dir.path().into(), false);
         let mut spares = 0;
-        let mut items = Vec::new();
-        for b in 0..40u32 {
-            let mut ends = Vec::new();
-            // Items of every length from 0 to 40 bytes, some repeated.
-            for i in 0..500u32 {
-                let v = (b * 500 + i).wrapping_mul(2_654_435_761) % 20_000;
-                let len = (v % 41) as usize;
-                let item: Vec<u8> = v.to_be_bytes().iter().cycle().take(len).copied().collect();
-                by_item.push(&item).unwrap();
-                items.extend_from_slice(&item);
-                ends.push(items.len());
+        let mut items = Vec::with_capacity(capacity);
+        let mut ends = Vec::new();
+        for n in 0..20_000u32 {
+            let v = n.wrapping_mul(2_654_435_761) % 20_000;
+            let len = (v % 41) as usize;
+            let item: Vec<u8> = v.to_be_bytes().iter().cycle().take(len).copied().collect();
+            by_item.push(&item).unwrap();
+            items.extend_from_slice(&item);
+            ends.push(items.len());
+            if ends.len() == per_batch || n == 19_999 {
+                let next = match by_batch.take_spare() {
+                    Some(v) => {
+                        assert!(v.is_empty());
+                        spares += 1;
+                        v
+                    }
+                    None => Vec::with_capacity(capacity),
+                };
+                by_batch
+                    .push_batch(std::mem::replace(&mut items, next), &ends, &[])
+                    .unwrap();
+                ends.clear();
             }
-            let next = match by_batch.take_spare() {
-                Some(v) => {
-                    assert!(v.is_empty());
-                    spares += 1;
-                    v
-                }
-                None => Vec::new(),
-            };
-            by_batch
-                .push_batch(std::mem::replace(&mut items, next), &ends, &[])
-                .unwrap();
         }
-        assert!(spares > 10, "the sort gave back {spares} buffers");
+        // Memory held is counted, whether the batches are adopted or not.
+        assert!(by_batch.buf.bytes() <= buffer + capacity);
         let expect: Vec<_> = by_item.finish().unwrap().map(Result::unwrap).collect();
         let got: Vec<_> = by_batch.finish().unwrap().map(Result::unwrap).collect();
         assert_eq!(got.len(), 20_000);
         assert_eq!(got, expect);
+        spares
+    }
+
+    #[test]
+    fn batches_sort_as_their_items_pushed_one_by_one() {
+        // Full batches, small beside the buffer: adopted, and given back
+        // once the buffer holding them is sorted.
+        let adopted = batches_against_items(1 << 18, 500, 10_000);
+        assert!(adopted > 10, "the sort gave back {adopted} buffers");
+        // Batches large beside the buffer are copied, so the buffer
+        // spills where one item at a time would.
+        batches_against_items(1 << 16, 500, 10_000);
+        // Mostly empty batches (the ends of small files) are copied, and
+        // each buffer given back for the next.
+        let copied = batches_against_items(1 << 18, 20, 32 << 10);
+        assert!(copied > 900, "the sort gave back {copied} buffers");
+    }
+
+    #[test]
+    fn mostly_empty_batches_do_not_hold_their_capacity() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = ExternalSorter::with_buffer(1 << 24, 1 << 22, dir.path().into(), false);
+        // Each batch its own new 256 KiB buffer, with 32 bytes in it: held
+        // whole, 3000 of them took 750 MiB in a buffer of 4 MiB.
+        for i in 0..3000u32 {
+            let mut items = Vec::with_capacity(256 << 10);
+            items.extend_from_slice(&[i.to_be_bytes(); 8].concat());
+            s.push_batch(items, &[16, 32], &[]).unwrap();
+        }
+        assert!(
+            s.buf.arena.chunks.len() <= 2,
+            "{}",
+            s.buf.arena.chunks.len()
+        );
+        assert!(s.returned.len() <= RETURNED);
+        assert_eq!(s.finish().unwrap().count(), 6000);
     }
 
     #[test]
@@ -1679,6 +1892,30 @@ mod tests {
         expect.dedup();
         let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn many_runs_are_merged_in_groups_first() {
+        let dir = tempfile::tempdir().unwrap();
+        // Buffers of 64 KiB, no room for runs in memory, and the least
+        // merge memory: a run file every 1260 items, 16 read at once.
+        let mut s = ExternalSorter::new(1, dir.path().to_path_buf(), false);
+        s.set_merge_memory(0);
+        let mut expect = Vec::new();
+        for i in 0..150_000u32 {
+            let v = (i.wrapping_mul(2_654_435_761) % 70_000).to_be_bytes();
+            expect.push(v.to_vec());
+            s.push(&v).unwrap();
+        }
+        let merges = s.reduce_runs().unwrap();
+        let runs = s.runs();
+        assert!(merges >= 6, "{merges} group merges");
+        assert!(runs.in_files <= MIN_FAN_IN, "{} runs left", runs.in_files);
+        assert_eq!(s.reduce_runs().unwrap(), 0);
+        expect.sort();
+        let got: Vec<_> = s.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(got.len(), expect.len());
+        assert!(got == expect);
     }
 
     #[test]

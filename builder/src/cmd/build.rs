@@ -95,35 +95,62 @@ impl BuildReport {
     }
 }
 
+/// The inputs named on the command line, folders expanded.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Files (and streams) to read, in order, each once.
+    pub files: Vec<PathBuf>,
+    /// Folders that could not be listed, or listed no file (a mount that
+    /// is not there), with the reason: inputs not read.
+    pub failed: Vec<(PathBuf, anyhow::Error)>,
+}
+
 /// Expands folders (sorted, recursive) so runs are deterministic.
 ///
 /// Symbolic links are followed, to files and to folders (a folder reached
-/// twice, as through a link to its parent, is listed once). A path that
-/// cannot be read stays in the list: the run reports it as an input not
-/// read and goes on with the others, as for any unreadable input.
-///
-/// # Errors
-///
-/// A folder whose entries cannot be listed.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// twice, as through a link to its parent, is listed once), and a file
+/// reached twice (named twice, or through a link) is read once: read
+/// twice, its entries would count twice. A path that cannot be read
+/// stays in the list: the run reports it as an input not read and goes
+/// on with the others, as for any unreadable input; so does a folder
+/// that cannot be listed, or holds no file.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Inputs {
+    let mut out = Inputs::default();
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen_files = std::collections::HashSet::new();
+    let mut seen_dirs = std::collections::HashSet::new();
     for p in inputs {
         if p.as_os_str() == "-" || !std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
-            out.push(p.clone());
+            if p.as_os_str() == "-" || seen_files.insert(canonical(p)) {
+                out.files.push(p.clone());
+            }
+            continue;
+        }
+        // Named twice, or inside a folder named before: listed already.
+        if seen_dirs.contains(&canonical(p)) {
             continue;
         }
         let mut stack = vec![p.clone()];
-        let mut seen = std::collections::HashSet::new();
         let mut files = Vec::new();
         while let Some(d) = stack.pop() {
-            if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+            if !seen_dirs.insert(canonical(&d)) {
                 continue;
             }
-            for e in std::fs::read_dir(&d)
-                .with_context(|| format!("{}: cannot list folder", d.display()))?
-            {
-                let e = e.with_context(|| format!("{}: cannot list folder", d.display()))?;
-                let path = e.path();
+            let listed = std::fs::read_dir(&d).and_then(|entries| {
+                entries
+                    .map(|e| e.map(|e| e.path()))
+                    .collect::<io::Result<Vec<_>>>()
+            });
+            let entries = match listed {
+                Ok(entries) => entries,
+                Err(e) => {
+                    let e = anyhow::Error::from(e)
+                        .context(format!("{}: cannot list folder", d.display()));
+                    out.failed.push((d, e));
+                    continue;
+                }
+            };
+            for path in entries {
                 // `metadata` follows a link; a dangling one is kept, to be
                 // reported as not read.
                 match std::fs::metadata(&path) {
@@ -135,9 +162,18 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             }
         }
         files.sort();
-        out.extend(files);
+        let none = files.is_empty();
+        for f in files {
+            if seen_files.insert(canonical(&f)) {
+                out.files.push(f);
+            }
+        }
+        if none && !out.failed.iter().any(|(d, _)| d.starts_with(p)) {
+            let e = anyhow::anyhow!("{}: no input file in this folder", p.display());
+            out.failed.push((p.clone(), e));
+        }
     }
-    Ok(out)
+    out
 }
 
 /// The path an input is recorded under: absolute, with links resolved,
@@ -152,11 +188,20 @@ fn recorded_path(path: &Path) -> String {
 
 /// Whether `f` is among the inputs an archive recorded: same size, hash
 /// and path, the path as recorded now ([`recorded_path`]) or as typed
-/// (`typed`; archives of earlier versions recorded that).
-fn already_ingested(ingested: &[InputFile], f: &InputFile, typed: &str) -> bool {
-    ingested
-        .iter()
-        .any(|i| i.size == f.size && i.hash == f.hash && (i.path == f.path || i.path == typed))
+/// (`typed`; archives of earlier versions recorded that). A record under
+/// the typed path is rewritten to the path recorded now, so that a later
+/// run that names the file another way finds it too.
+fn already_ingested(ingested: &mut [InputFile], f: &InputFile, typed: &str) -> bool {
+    let found = ingested
+        .iter_mut()
+        .find(|i| i.size == f.size && i.hash == f.hash && (i.path == f.path || i.path == typed));
+    match found {
+        Some(i) => {
+            i.path.clone_from(&f.path);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Opens an input, decompressing gzip, zstd and xz transparently (by
@@ -212,7 +257,10 @@ const MAX_DOCUMENT: u64 = 1 << 30;
 pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     let lock = OutputLock::acquire(&args.output)?;
     lock.remove_stale_temporaries(&args.output);
-    let mut files = expand_inputs(&args.inputs)?;
+    let Inputs {
+        mut files,
+        failed: unlisted,
+    } = expand_inputs(&args.inputs);
     // A folder that holds the output (nightly files kept beside their
     // inputs) lists the output and its lock too: neither is an input.
     let own: Vec<PathBuf> = [
@@ -271,7 +319,14 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // benchmark capture, far more on a real tap), and exports of several
     // providers overlap.
     sorter.combine_entries();
+    // The final merge reads run files within the eighth of the budget
+    // that the writer leaves it (see `writer_memory` below).
+    sorter.set_merge_memory(args.memory / 8);
     let mut report = BuildReport::default();
+    for (folder, e) in unlisted {
+        let shown = record::escape_text_str(&folder.display().to_string());
+        input_failed(args, &mut report, shown, e, "unlisted")?;
+    }
     let progress = progress_bar(args, &files);
     // Inputs read, whatever they held.
     let mut read_ok = 0u64;
@@ -320,7 +375,7 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             }
         }
         if let Some(f) = &fingerprint {
-            if already_ingested(&ingested, f, &typed) {
+            if already_ingested(&mut ingested, f, &typed) {
                 args.log.info(
                     "input",
                     &format!("{shown}: already ingested, skipped"),
@@ -438,18 +493,27 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         .memory
         .saturating_sub(held + args.memory / 8)
         .clamp(args.memory / 4, args.memory / 2);
+    let before = sorter.runs();
+    let merges = sorter.reduce_runs()?;
     let runs = sorter.runs();
+    let grouped = match merges {
+        0 => String::new(),
+        n => format!(
+            " (from {} in files, merged {n} times in groups first, to read within the budget)",
+            before.in_files
+        ),
+    };
     args.log.info(
         "sort",
         &format!(
-            "{} sorted runs: {} in memory ({} MiB), {} in temporary files; {} MiB for the writer",
+            "{} sorted runs: {} in memory ({} MiB), {} in temporary files{grouped}; {} MiB for the writer",
             runs.in_memory + runs.in_files,
             runs.in_memory,
             runs.memory_bytes >> 20,
             runs.in_files,
             writer_memory >> 20
         ),
-        json!({"runs_in_memory": runs.in_memory, "memory_bytes": runs.memory_bytes, "runs_in_files": runs.in_files, "writer_memory": writer_memory}),
+        json!({"runs_in_memory": runs.in_memory, "memory_bytes": runs.memory_bytes, "runs_in_files": runs.in_files, "group_merges": merges, "writer_memory": writer_memory}),
     );
     let opts = WriterOptions {
         memory: writer_memory,
@@ -917,11 +981,11 @@ fn read_capture(
         let reader = named("pdns-decode").spawn_scoped(s, read)?;
         let mut sorted = Ok(());
         for mut batch in rx.iter() {
-            sorted = sort_batch(&mut batch, sorter, report, &|_, _, _| Ok(()));
+            sorted = sort_batch(&mut batch, sorter, report, &|_, _, _| Ok(()), true);
             if sorted.is_err() {
                 break;
             }
-            if batch.items.capacity() <= 2 * BATCH_BYTES {
+            if batch.items.capacity() <= 4 * BATCH_BYTES {
                 batch.clear();
                 batch_pool.give(batch);
             }
@@ -1025,6 +1089,14 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             items: Vec::with_capacity(BATCH_BYTES + 4096),
+            ..Batch::empty()
+        }
+    }
+
+    /// A batch without room reserved.
+    fn empty() -> Batch {
+        Batch {
+            items: Vec::new(),
             ends: Vec::new(),
             keys: Vec::new(),
             errors: Vec::new(),
@@ -1048,12 +1120,14 @@ impl Batch {
     }
 }
 
-/// Reports one batch's bad lines and pushes its items into the sort.
+/// Reports one batch's bad lines and pushes its items into the sort;
+/// with `refill`, the batch gets a buffer for its next items.
 fn sort_batch(
     batch: &mut Batch,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
+    refill: bool,
 ) -> Result<()> {
     report.lines += batch.lines;
     for (line, e) in batch.errors.drain(..) {
@@ -1062,9 +1136,12 @@ fn sort_batch(
     report.entries_in += batch.ends.len() as u64 + batch.merged;
     // The sort takes the batch's buffer as it is, and gives back one it
     // has sorted for the next batch.
-    let next = sorter
-        .take_spare()
-        .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096));
+    let next = match refill {
+        true => sorter
+            .take_spare()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096)),
+        false => Vec::new(),
+    };
     let items = std::mem::replace(&mut batch.items, next);
     sorter.push_batch(items, &batch.ends, &batch.keys)?;
     Ok(())
@@ -1154,6 +1231,33 @@ fn fill(
     Ok((filled, false))
 }
 
+/// Parses whole lines, the first numbered `first_line`, into `batch`.
+fn parse_chunk(
+    parser: &mut Parser,
+    body: &[u8],
+    first_line: u64,
+    batch: &mut Batch,
+    scratch: &mut Vec<Entry>,
+) {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    // memchr finds line ends many bytes at a time; a split on a
+    // predicate tests every byte.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    let lines = ends.map(|end| {
+        let line = body.get(start..end).unwrap_or_default();
+        start = end + 1;
+        line
+    });
+    for (lineno, line) in (first_line..).zip(lines) {
+        batch.lines += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Err(e) = parser.parse_line_items(line, &mut batch.items, &mut batch.ends, scratch) {
+            batch.errors.push((lineno, e));
+        }
+    }
+}
+
 /// Reads a line-framed input and parses it on other threads while this
 /// one sorts what they parsed. A format whose lines are independent
 /// (`Format::lines_are_independent`) is parsed by two threads, each
@@ -1164,12 +1268,35 @@ fn fill(
 /// its end-of-input checks, and the number of lines.
 fn read_lines(
     mut r: Box<dyn BufRead + Send>,
-    parser: Parser,
+    mut parser: Parser,
     shown: &str,
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
     bad: &dyn Fn(u64, &pdns_providers::ParseError, &mut BuildReport) -> Result<()>,
 ) -> Result<(Parser, u64)> {
+    // An input of one chunk (most files of a folder of small exports) is
+    // parsed here: starting and joining the threads cost more than the
+    // parse, about a millisecond a file.
+    // A byte short of a chunk: a longer input goes on below with this
+    // read, where the reader fills the chunk and completes its last line.
+    let mut data = Vec::new();
+    let got = (&mut r)
+        .take(CHUNK_BYTES as u64 - 1)
+        .read_to_end(&mut data)
+        .with_context(|| format!("{shown}: read error"))?;
+    if got < CHUNK_BYTES - 1 && memchr::memchr_iter(b'\n', &data).count() < CHUNK_LINES {
+        if data.is_empty() {
+            return Ok((parser, 0));
+        }
+        let mut batch = Batch {
+            items: sorter.take_spare().unwrap_or_default(),
+            ..Batch::empty()
+        };
+        parse_chunk(&mut parser, &data, 1, &mut batch, &mut Vec::new());
+        let lines = batch.lines;
+        sort_batch(&mut batch, sorter, report, bad, false)?;
+        return Ok((parser, lines));
+    }
     let workers = if parser.format().lines_are_independent() {
         2
     } else {
@@ -1203,9 +1330,8 @@ fn read_lines(
                 .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES + (64 << 10)))
         };
         let mut line = 1u64;
-        let mut data: Vec<u8> = fresh();
-        // Bytes of `data` that hold input.
-        let mut filled = 0;
+        // Bytes of `data` that hold input: the first chunk's, read above.
+        let mut filled = data.len();
         let mut eof = false;
         for seq in 0.. {
             if permit_rx.recv().is_err() {
@@ -1280,29 +1406,13 @@ fn read_lines(
                 let next = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(chunk) = next else { break };
                 let mut batch = batches.take().unwrap_or_else(Batch::new);
-                let body = chunk.lines();
-                let body = body.strip_suffix(b"\n").unwrap_or(body);
-                // memchr finds line ends many bytes at a time; a split on a
-                // predicate tests every byte.
-                let mut start = 0;
-                let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
-                let lines = ends.map(|end| {
-                    let line = body.get(start..end).unwrap_or_default();
-                    start = end + 1;
-                    line
-                });
-                for (lineno, line) in (chunk.first_line..).zip(lines) {
-                    batch.lines += 1;
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if let Err(e) = parser.parse_line_items(
-                        line,
-                        &mut batch.items,
-                        &mut batch.ends,
-                        &mut scratch,
-                    ) {
-                        batch.errors.push((lineno, e));
-                    }
-                }
+                parse_chunk(
+                    &mut parser,
+                    chunk.lines(),
+                    chunk.first_line,
+                    &mut batch,
+                    &mut scratch,
+                );
                 // A chunk grown for one very long line is not kept: the
                 // pool would hold it, and others like it, to the end.
                 // Given back with its bytes (see `fill`).
@@ -1350,8 +1460,8 @@ fn read_lines(
                 waiting.insert(seq, batch);
                 while let Some(mut batch) = waiting.remove(&next) {
                     next += 1;
-                    sort_batch(&mut batch, sorter, report, bad)?;
-                    if batch.items.capacity() <= 2 * BATCH_BYTES {
+                    sort_batch(&mut batch, sorter, report, bad, true)?;
+                    if batch.items.capacity() <= 4 * BATCH_BYTES {
                         batch.clear();
                         batch_pool.give(batch);
                     }
@@ -1387,6 +1497,27 @@ fn read_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_recorded_as_typed_is_recorded_again_as_resolved() {
+        let rec = |path: &str| InputFile {
+            path: path.into(),
+            size: 7,
+            hash: "blake3:00".into(),
+        };
+        let mut ingested = vec![rec("other"), rec("./in/a.json")];
+        let now = rec("/srv/in/a.json");
+        assert!(already_ingested(&mut ingested, &now, "./in/a.json"));
+        assert_eq!(ingested[1].path, "/srv/in/a.json");
+        // Found under the new path by a run that names it another way.
+        assert!(already_ingested(&mut ingested, &now, "in/a.json"));
+        // Another content under the same path is not.
+        let changed = InputFile {
+            hash: "blake3:01".into(),
+            ..now
+        };
+        assert!(!already_ingested(&mut ingested, &changed, "./in/a.json"));
+    }
 
     #[test]
     fn a_fingerprint_taken_while_reading_is_the_whole_files() {
