@@ -495,6 +495,71 @@ fn inputs_reached_twice_are_read_once_and_empty_folders_are_not_read() {
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("nothing published"), "{stderr}");
     assert_eq!(fs::read(&out).unwrap(), before);
+    // A folder that holds only the output (and its lock) is empty too.
+    let own = dir.path().join("own");
+    fs::create_dir(&own).unwrap();
+    let day = own.join("day.pdns");
+    fs::copy(&out, &day).unwrap();
+    let o = build(&day, &[&own]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(fs::read(&day).unwrap(), before);
+    // A folder whose only content is a link to a folder read already is
+    // not empty: its files were read, once. So is a hard link.
+    let other = dir.path().join("other");
+    fs::create_dir(&other).unwrap();
+    std::os::unix::fs::symlink(&data, other.join("again")).unwrap();
+    let hard = dir.path().join("hard");
+    fs::create_dir(&hard).unwrap();
+    fs::hard_link(&good, hard.join("same.jsonl")).unwrap();
+    let o = build(&out, &[&good, &data, &other, &hard]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "bad.jsonl: {stderr}");
+    assert!(!stderr.contains("no input file"), "{stderr}");
+    assert_eq!(
+        stderr.matches("cof, 10 lines, 10 entries").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        first_entry(&Archive::open(&out).unwrap(), "h3.zone3.example").count,
+        Some(4)
+    );
+}
+
+/// An input that fails after some of its entries were taken (a gzip file
+/// cut short) stops the run with nothing published: the rerun that reads
+/// it whole would count them twice. One that fails before gives nothing
+/// and is an input not read, as any.
+#[test]
+fn an_input_that_fails_midway_publishes_nothing() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("big.jsonl");
+    cof_file(&plain, 40_000, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&fs::read(&plain).unwrap()).unwrap();
+    let gz = gz.finish().unwrap();
+    let cut = dir.path().join("cut.jsonl.gz");
+    fs::write(&cut, &gz[..gz.len() * 3 / 4]).unwrap();
+    let good = dir.path().join("good.jsonl");
+    cof_file(&good, 10, 50_000);
+    let out = dir.path().join("out.pdns");
+    assert_eq!(build(&out, &[&good]).status.code(), Some(0));
+    let before = fs::read(&out).unwrap();
+    let o = build(&out, &[&good, &cut]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cut.jsonl.gz: failed after"), "{stderr}");
+    assert!(stderr.contains("nothing published"), "{stderr}");
+    assert_eq!(fs::read(&out).unwrap(), before);
+    // Cut within its first chunk: nothing of it taken, the others built.
+    let small = dir.path().join("small.jsonl.gz");
+    fs::write(&small, &gz[..2000]).unwrap();
+    let o = build(&out, &[&good, &small]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert_eq!(count(&out), 10);
 }
 
 /// A file that gave no entry, only bad lines, is not recorded as

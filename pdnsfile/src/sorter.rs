@@ -975,7 +975,11 @@ impl ExternalSorter {
                 self.push_keyed(item, keys.get(i).copied().unwrap_or(0))?;
                 start = end;
             }
-            if self.returned.len() < RETURNED && items.capacity() <= self.budget / 8 {
+            // Handed back up to 2 MiB even where that is more than an
+            // eighth of a small buffer: a producer's usual batch, which
+            // would otherwise be new memory every time.
+            if self.returned.len() < RETURNED && items.capacity() <= (self.budget / 8).max(2 << 20)
+            {
                 items.clear();
                 self.returned.push(items);
             }

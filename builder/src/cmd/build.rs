@@ -100,28 +100,52 @@ impl BuildReport {
 pub struct Inputs {
     /// Files (and streams) to read, in order, each once.
     pub files: Vec<PathBuf>,
-    /// Folders that could not be listed, or listed no file (a mount that
-    /// is not there), with the reason: inputs not read.
-    pub failed: Vec<(PathBuf, anyhow::Error)>,
+    /// Folders that could not be listed (`unlisted`), or listed no file
+    /// (`empty-folder`: a mount that is not there): inputs not read, with
+    /// the reason and its tag for the JSON log.
+    pub failed: Vec<(PathBuf, anyhow::Error, &'static str)>,
+}
+
+/// What identifies a file however it is reached: device and inode where
+/// there are such (a hard link is the same file), else the path with
+/// links resolved.
+#[derive(PartialEq, Eq, Hash)]
+enum FileId {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn file_id(p: &Path) -> FileId {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(p) {
+            return FileId::Inode(m.dev(), m.ino());
+        }
+    }
+    FileId::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 /// Expands folders (sorted, recursive) so runs are deterministic.
 ///
-/// Symbolic links are followed, to files and to folders (a folder reached
-/// twice, as through a link to its parent, is listed once), and a file
-/// reached twice (named twice, or through a link) is read once: read
-/// twice, its entries would count twice. A path that cannot be read
-/// stays in the list: the run reports it as an input not read and goes
-/// on with the others, as for any unreadable input; so does a folder
-/// that cannot be listed, or holds no file.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Inputs {
+/// Links are followed, to files and to folders (a folder reached twice,
+/// as through a link to its parent, is listed once), and a file reached
+/// twice (named twice, or through a symbolic or hard link) is read once:
+/// read twice, its entries would count twice. Files in folders that are
+/// `exclude`d (the build's own output and lock) are left out; named on
+/// their own they are kept. A path that cannot be read stays in the list:
+/// the run reports it as an input not read and goes on with the others,
+/// as for any unreadable input; so does a folder that cannot be listed,
+/// or holds no file to read.
+pub fn expand_inputs(inputs: &[PathBuf], exclude: &[PathBuf]) -> Inputs {
     let mut out = Inputs::default();
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let excluded: std::collections::HashSet<FileId> = exclude.iter().map(|p| file_id(p)).collect();
     let mut seen_files = std::collections::HashSet::new();
     let mut seen_dirs = std::collections::HashSet::new();
     for p in inputs {
         if p.as_os_str() == "-" || !std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
-            if p.as_os_str() == "-" || seen_files.insert(canonical(p)) {
+            if p.as_os_str() == "-" || seen_files.insert(file_id(p)) {
                 out.files.push(p.clone());
             }
             continue;
@@ -132,8 +156,13 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Inputs {
         }
         let mut stack = vec![p.clone()];
         let mut files = Vec::new();
+        // A folder reached again through a link: its files are read, so
+        // this one is not empty for want of them.
+        let mut reached_listed = false;
+        let mut unlisted = false;
         while let Some(d) = stack.pop() {
             if !seen_dirs.insert(canonical(&d)) {
+                reached_listed = true;
                 continue;
             }
             let listed = std::fs::read_dir(&d).and_then(|entries| {
@@ -146,7 +175,8 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Inputs {
                 Err(e) => {
                     let e = anyhow::Error::from(e)
                         .context(format!("{}: cannot list folder", d.display()));
-                    out.failed.push((d, e));
+                    out.failed.push((d, e, "unlisted"));
+                    unlisted = true;
                     continue;
                 }
             };
@@ -162,15 +192,20 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Inputs {
             }
         }
         files.sort();
-        let none = files.is_empty();
+        let mut any = false;
         for f in files {
-            if seen_files.insert(canonical(&f)) {
+            let id = file_id(&f);
+            if excluded.contains(&id) {
+                continue;
+            }
+            any = true;
+            if seen_files.insert(id) {
                 out.files.push(f);
             }
         }
-        if none && !out.failed.iter().any(|(d, _)| d.starts_with(p)) {
+        if !any && !reached_listed && !unlisted {
             let e = anyhow::anyhow!("{}: no input file in this folder", p.display());
-            out.failed.push((p.clone(), e));
+            out.failed.push((p.clone(), e, "empty-folder"));
         }
     }
     out
@@ -257,24 +292,16 @@ const MAX_DOCUMENT: u64 = 1 << 30;
 pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     let lock = OutputLock::acquire(&args.output)?;
     lock.remove_stale_temporaries(&args.output);
-    let Inputs {
-        mut files,
-        failed: unlisted,
-    } = expand_inputs(&args.inputs);
     // A folder that holds the output (nightly files kept beside their
     // inputs) lists the output and its lock too: neither is an input.
-    let own: Vec<PathBuf> = [
+    let own = [
         args.output.clone(),
         crate::publish::sibling(&args.output, ".lock"),
-    ]
-    .iter()
-    .filter_map(|p| std::fs::canonicalize(p).ok())
-    .collect();
-    if !own.is_empty() {
-        files.retain(|f| {
-            args.inputs.contains(f) || std::fs::canonicalize(f).map_or(true, |c| !own.contains(&c))
-        });
-    }
+    ];
+    let Inputs {
+        files,
+        failed: unlisted,
+    } = expand_inputs(&args.inputs, &own);
     let tmp_dir = match &args.tmp_dir {
         Some(d) => d.clone(),
         None => args
@@ -323,9 +350,9 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // that the writer leaves it (see `writer_memory` below).
     sorter.set_merge_memory(args.memory / 8);
     let mut report = BuildReport::default();
-    for (folder, e) in unlisted {
+    for (folder, e, why) in unlisted {
         let shown = record::escape_text_str(&folder.display().to_string());
-        input_failed(args, &mut report, shown, e, "unlisted")?;
+        input_failed(args, &mut report, shown, e, why)?;
     }
     let progress = progress_bar(args, &files);
     // Inputs read, whatever they held.
@@ -453,6 +480,15 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     ),
                     json!({"file": shown, "format": format, "lines": lines, "entries": entries, "bad_lines": bad}),
                 );
+            }
+            Err(e) if report.entries_in > entries0 && !args.strict => {
+                // Its first entries are in the sort and cannot be taken
+                // out: published, they would be counted again by the
+                // rerun that reads the file whole (it is not recorded).
+                let taken = report.entries_in - entries0;
+                return Err(e.context(format!(
+                    "{shown}: failed after {taken} of its entries were taken; nothing published, so that no rerun counts them twice (fix or move the file, then run again)"
+                )));
             }
             Err(e) => input_failed(args, &mut report, shown, e, "not-read")?,
         }
@@ -1013,7 +1049,7 @@ fn read_capture(
     let mut stats = stats;
     stats.add(decoder.stats());
     report.capture.add(&stats);
-    read.with_context(|| format!("{shown}: cannot read the capture"))?;
+    read.with_context(|| shown.to_string())?;
     args.log.info(
         "input",
         &format!("{shown}: capture: {stats}"),
