@@ -917,10 +917,10 @@ impl ExternalSorter {
     }
 
     /// Adds the items stored back to back in `items`, the `i`th ending at
-    /// `ends[i]`. A full batch, small beside the buffer, is taken as it
-    /// is rather than copied: a producer that encodes its items in
-    /// batches (a build's parsing and decoding threads) saves a copy of
-    /// every byte. Others are copied, and their buffer kept for the
+    /// `ends[i]`. A batch at least a quarter full and small beside the
+    /// buffer is taken as it is rather than copied: a producer that
+    /// encodes its items in batches (a build's parsing and decoding
+    /// threads) saves a copy of every byte. Others are copied, and their buffer kept for the
     /// producer: one mostly empty (the end of a small file) would hold
     /// its whole capacity for a few bytes, and one large beside the
     /// buffer would overfill it. Get the next batch's buffer from
@@ -965,8 +965,13 @@ impl ExternalSorter {
         }
         u32::try_from(items.len())
             .map_err(|_| Error::Limit("a sort batch larger than 4 GiB".into()))?;
+        // A quarter full is enough: a chunk of COF lines fills 40-50 % of
+        // a parsing thread's batch, and adopting those (counted at their
+        // capacity) rather than copying them took 130 MB off the peak of
+        // a 30 M build in the same time (767 against 903 MB; more, smaller
+        // runs).
         let adopt = !ends.is_empty()
-            && items.len() >= items.capacity() / 2
+            && items.len() >= items.capacity() / 4
             && items.capacity() <= self.budget / 8;
         if !adopt {
             let mut start = 0;
