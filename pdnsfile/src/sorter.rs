@@ -434,14 +434,8 @@ fn encode_run(
     }
     let ctx = |e| Error::io("writing a sort run", e);
     let mut head = Vec::with_capacity(20);
-    let mut put = |shared: usize, item: &[u8]| -> Result<()> {
-        let rest = item.get(shared..).unwrap_or_default();
-        head.clear();
-        crate::format::put_varint(&mut head, shared as u64);
-        crate::format::put_varint(&mut head, rest.len() as u64);
-        run.write_all(&head).map_err(ctx)?;
-        run.write_all(rest).map_err(ctx)
-    };
+    let mut put =
+        |shared: usize, item: &[u8]| put_front_coded(run, &mut head, shared, item).map_err(ctx);
     let items = Merge2 {
         a: left,
         b: right,
@@ -891,19 +885,23 @@ impl ExternalSorter {
         self.push_keyed(item, 0)
     }
 
-    /// [`ExternalSorter::push`] of an item whose key length is known (0
-    /// if not).
-    fn push_keyed(&mut self, item: &[u8], key: u32) -> Result<()> {
+    /// Room in a new buffer's index for as many items as the buffer can
+    /// hold if they are 16 bytes or more: growing by doubling copied the
+    /// index and touched twice its pages. Capacity never used is address
+    /// space, not memory; but it counts against `ulimit -v` and strict
+    /// overcommit, so a large budget reserves at most
+    /// `MAX_INDEX_RESERVE` entries and grows from there.
+    fn reserve_index(&mut self) {
         if self.buf.idx.capacity() == 0 {
-            // Room for as many items as a buffer can hold if they are 16
-            // bytes or more: growing by doubling copied the index and
-            // touched twice its pages. Capacity never used is address
-            // space, not memory; but it counts against `ulimit -v` and
-            // strict overcommit, so a large budget reserves at most
-            // `MAX_INDEX_RESERVE` entries and grows from there.
             let want = self.budget / (ITEM_OVERHEAD + 16);
             self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
         }
+    }
+
+    /// [`ExternalSorter::push`] of an item whose key length is known (0
+    /// if not).
+    fn push_keyed(&mut self, item: &[u8], key: u32) -> Result<()> {
+        self.reserve_index();
         let slot = self.buf.arena.push(item)?;
         self.buf.idx.push(Ix {
             prefix: prefix(item),
@@ -990,10 +988,7 @@ impl ExternalSorter {
             }
             return Ok(());
         }
-        if self.buf.idx.capacity() == 0 {
-            let want = self.budget / (ITEM_OVERHEAD + 16);
-            self.buf.idx.reserve(want.min(MAX_INDEX_RESERVE));
-        }
+        self.reserve_index();
         let chunk = self.buf.arena.next_chunk()?;
         self.buf.idx.reserve(ends.len());
         let mut start = 0;
@@ -1261,6 +1256,22 @@ impl ExternalSorter {
     }
 }
 
+/// Writes an item of a run: the length it shares with the item before,
+/// the length of the rest, and the rest (`head` is scratch space).
+fn put_front_coded(
+    out: &mut impl Write,
+    head: &mut Vec<u8>,
+    shared: usize,
+    item: &[u8],
+) -> io::Result<()> {
+    let rest = item.get(shared..).unwrap_or_default();
+    head.clear();
+    crate::format::put_varint(head, shared as u64);
+    crate::format::put_varint(head, rest.len() as u64);
+    out.write_all(head)?;
+    out.write_all(rest)
+}
+
 /// Run files merged at once at least, whatever the merge memory.
 pub const MIN_FAN_IN: usize = 16;
 
@@ -1285,12 +1296,7 @@ fn merge_files(files: Vec<File>, tmp_dir: &PathBuf) -> Result<File> {
     while merge.step()? {
         let item = merge.current();
         let shared = common_prefix(item, &prev);
-        let rest = item.get(shared..).unwrap_or_default();
-        head.clear();
-        crate::format::put_varint(&mut head, shared as u64);
-        crate::format::put_varint(&mut head, rest.len() as u64);
-        out.write_all(&head).map_err(ctx)?;
-        out.write_all(rest).map_err(ctx)?;
+        put_front_coded(&mut out, &mut head, shared, item).map_err(ctx)?;
         prev.clear();
         prev.extend_from_slice(item);
     }
