@@ -1180,26 +1180,8 @@ impl<W: Write> Writer<W> {
 
         table.push(self.copy_section(Kind::NamesReversed, names_rev)?);
 
-        let joined = fwd.take().map(std::thread::ScopedJoinHandle::join);
-        let fwd = match joined {
-            Some(Ok(r)) => r?,
-            _ => {
-                return Err(Error::io(
-                    "forward name index",
-                    io::Error::other("the thread panicked"),
-                ))
-            }
-        };
-        let joined = post.take().map(std::thread::ScopedJoinHandle::join);
-        let post = match joined {
-            Some(Ok(r)) => r?,
-            _ => {
-                return Err(Error::io(
-                    "address and rdata-name index",
-                    io::Error::other("the thread panicked"),
-                ))
-            }
-        };
+        let fwd = join_index(fwd, "forward name index")?;
+        let post = join_index(post, "address and rdata-name index")?;
         table.push(self.copy_section(Kind::NamesForward, fwd)?);
         let Postings {
             v4,
@@ -1601,6 +1583,19 @@ fn build_forward_names(
     })?;
     fwd.finish()
         .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
+}
+
+/// The result of an index thread of [`Writer::finish`], taken from
+/// `handle`; a panic (or a thread already joined) is an error about
+/// `what`.
+fn join_index<T>(
+    handle: &mut Option<std::thread::ScopedJoinHandle<'_, Result<T>>>,
+    what: &str,
+) -> Result<T> {
+    match handle.take().map(std::thread::ScopedJoinHandle::join) {
+        Some(Ok(r)) => r,
+        _ => Err(Error::io(what, io::Error::other("the thread panicked"))),
+    }
 }
 
 /// Calls `emit` with each address of the sorted `values` (split into
