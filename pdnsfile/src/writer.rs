@@ -1077,60 +1077,28 @@ impl<W: Write> Writer<W> {
         // Set when the rest fails: the index thread then stops at its next
         // batch instead of finishing work that will be thrown away.
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        // The address tables and the rdata-name index (sorts of their own,
-        // then the postings) do not depend on the rest either: on the
-        // calling thread, after the back end had finished, they left the
-        // other core idle for the last tenth of a capture's build.
-        let ip4_sorter = std::mem::replace(&mut self.ips4, FixedSorter::new(0, tmp.clone()));
-        let ip6_sorter = std::mem::replace(&mut self.ips6, FixedSorter::new(0, tmp.clone()));
-        let rn_sorter = std::mem::replace(
-            &mut self.rdata_names,
-            ExternalSorter::new(0, tmp.clone(), false),
-        );
         std::thread::scope(|s| -> Result<W> {
             let fwd = std::thread::Builder::new()
                 .name("pdnsfile-names".into())
                 .spawn_scoped(s, || build_forward_names(fwd_sorter, &tmp, &cancel))
                 .map_err(|e| Error::io("starting the name index thread", e))?;
             let mut fwd = Some(fwd);
-            let post = std::thread::Builder::new()
-                .name("pdnsfile-posts".into())
-                .spawn_scoped(s, || {
-                    build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp, &cancel)
-                });
-            let mut post = match post {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-                    if let Some(h) = fwd.take() {
-                        let _ = h.join();
-                    }
-                    return Err(Error::io("starting the postings thread", e));
-                }
-            };
-            let done = self.finish_beside(&mut fwd, &mut post);
-            if fwd.is_some() || post.is_some() {
-                // The error comes first; joined here, a panic of a thread
+            let done = self.finish_beside(&mut fwd);
+            if let Some(h) = fwd.take() {
+                // The error comes first; joined here, a panic of the thread
                 // cannot replace it with a panic of the scope.
                 cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-                if let Some(h) = fwd.take() {
-                    let _ = h.join();
-                }
-                if let Some(h) = post.take() {
-                    let _ = h.join();
-                }
+                let _ = h.join();
             }
             done
         })
     }
 
     /// [`Writer::finish`] once the forward name index is being built by
-    /// `fwd` and the postings by `post` (each taken to be joined; left
-    /// there when an error comes first).
+    /// `fwd` (taken to be joined; left there when an error comes first).
     fn finish_beside(
         mut self,
         fwd: &mut Option<std::thread::ScopedJoinHandle<'_, Result<Spool>>>,
-        post: &mut Option<std::thread::ScopedJoinHandle<'_, Result<Postings>>>,
     ) -> Result<W> {
         let tmp = self.tmp.clone();
         let back = std::mem::replace(&mut self.back, BackEnd::stopped());
@@ -1180,8 +1148,24 @@ impl<W: Write> Writer<W> {
 
         table.push(self.copy_section(Kind::NamesReversed, names_rev)?);
 
-        let fwd = join_index(fwd, "forward name index")?;
-        let post = join_index(post, "address and rdata-name index")?;
+        let ip4_sorter = std::mem::replace(&mut self.ips4, FixedSorter::new(0, tmp.clone()));
+        let ip6_sorter = std::mem::replace(&mut self.ips6, FixedSorter::new(0, tmp.clone()));
+        let rn_sorter = std::mem::replace(
+            &mut self.rdata_names,
+            ExternalSorter::new(0, tmp.clone(), false),
+        );
+        let post = build_postings(ip4_sorter, ip6_sorter, rn_sorter, &tmp);
+        let joined = fwd.take().map(std::thread::ScopedJoinHandle::join);
+        let fwd = match joined {
+            Some(Ok(r)) => r?,
+            _ => {
+                return Err(Error::io(
+                    "forward name index",
+                    io::Error::other("the thread panicked"),
+                ))
+            }
+        };
+        let post = post?;
         table.push(self.copy_section(Kind::NamesForward, fwd)?);
         let Postings {
             v4,
@@ -1585,19 +1569,6 @@ fn build_forward_names(
         .map_err(|e| Error::io("finishing the forward name index", io::Error::other(e)))
 }
 
-/// The result of an index thread of [`Writer::finish`], taken from
-/// `handle`; a panic (or a thread already joined) is an error about
-/// `what`.
-fn join_index<T>(
-    handle: &mut Option<std::thread::ScopedJoinHandle<'_, Result<T>>>,
-    what: &str,
-) -> Result<T> {
-    match handle.take().map(std::thread::ScopedJoinHandle::join) {
-        Some(Ok(r)) => r,
-        _ => Err(Error::io(what, io::Error::other("the thread panicked"))),
-    }
-}
-
 /// Calls `emit` with each address of the sorted `values` (split into
 /// address and record id by `split`) and its record ids, in order.
 fn address_groups<T: Fixed, A: PartialEq + Copy>(
@@ -1640,14 +1611,7 @@ fn build_postings(
     ips6: FixedSorter<(u128, u32)>,
     names: ExternalSorter,
     tmp: &PathBuf,
-    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<Postings> {
-    let stopped = || {
-        Error::io(
-            "address and rdata-name index",
-            io::Error::other("stopped: the archive failed"),
-        )
-    };
     let mut postings = Spool::new(tmp)?;
     let mut v4 = Spool::new(tmp)?;
     let mut v6 = Spool::new(tmp)?;
@@ -1655,11 +1619,6 @@ fn build_postings(
     // address tables and of their posting lists.
     let mut n4 = 0u64;
     let mut group = |addr: &[u8], ids: &[u32], table: &mut Spool, n: &mut u64| -> Result<()> {
-        // Checked now and then, so that a failed archive does not wait
-        // for the whole index.
-        if n.is_multiple_of(4096) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(stopped());
-        }
         let ptr = write_posting(&mut postings, ids)?;
         table.write(addr)?;
         table.write(&ptr.to_le_bytes())?;
@@ -1681,9 +1640,6 @@ fn build_postings(
     let mut rn = FstBuilder::new(Spool::new(tmp)?);
     let mut n_rn = 0u64;
     for_each_group(names, split_id, |key, ids| {
-        if n_rn.is_multiple_of(4096) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(stopped());
-        }
         let ptr = write_posting(&mut postings, ids)?;
         rn.insert(key, ptr).map_err(err)?;
         n_rn += 1;

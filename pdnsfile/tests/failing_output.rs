@@ -1,7 +1,8 @@
 //! A writer whose output fails part way: every stage of the archive
 //! (record blocks, the sections copied at the end, the footer) must end in
-//! an error naming the write, never a panic or a hang, while the index
-//! threads `Writer::finish` starts are still working.
+//! an error naming the write, never a panic or a hang, while the forward
+//! name index that `Writer::finish` builds on another thread is still
+//! working.
 
 #![allow(clippy::unwrap_used)]
 
