@@ -497,7 +497,7 @@ fn encode_run(
 
 /// Index entries a buffer reserves at most before its first item (96 MiB
 /// of address space): more than a buffer of the builder's default budget
-/// (96 MiB) holds.
+/// (24 MiB) holds.
 const MAX_INDEX_RESERVE: usize = 2 << 20;
 
 /// Items in a run below which one thread sorts it all.
