@@ -5,6 +5,8 @@
 # F*W*nproc in all (the "total" column).
 #
 # Usage: benches/thread_timeline.sh INPUT [BIN_SECONDS] [FREQUENCY]
+# PDNS_BUILD=/path/to/pdns-build times that binary instead of building
+# this checkout's.
 # Needs: cargo, perf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +15,8 @@ W=${2:-0.1}
 F=${3:-999}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/pdns-timeline.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-cargo build --release -q -p pdns-build
-perf record -q -F "$F" -o "$OUT/perf.data" target/release/pdns-build build --quiet -o "$OUT/out.pdns" "$INPUT"
+[ -n "${PDNS_BUILD:-}" ] || cargo build --release -q -p pdns-build
+perf record -q -F "$F" -o "$OUT/perf.data" "${PDNS_BUILD:-target/release/pdns-build}" build --quiet -o "$OUT/out.pdns" "$INPUT"
 perf script -i "$OUT/perf.data" -F comm,time 2>/dev/null | awk -v W="$W" '
     { t = $NF; sub(":", "", t); c = $1; if (s == "") s = t
       b = int((t - s) / W); n[b, c]++; if (b > last) last = b

@@ -431,6 +431,51 @@ mod tests {
         assert!(Reader::new(&over, "t").varint().is_err());
     }
 
+    /// Every length of varint, read where more bytes follow and where it
+    /// ends the input, and bad ones refused either way.
+    #[test]
+    fn varints_of_every_length() {
+        let mut vals = vec![0u64, u64::MAX];
+        for bit in 0..64 {
+            let p = 1u64 << bit;
+            vals.extend([p - 1, p, p + 1]);
+        }
+        for v in vals {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let len = b.len();
+            assert_eq!(len, (64 - v.leading_zeros()).div_ceil(7).max(1) as usize);
+            let mut r = Reader::new(&b, "t");
+            assert_eq!((r.varint().unwrap(), r.pos()), (v, len));
+            b.extend_from_slice(&[0x55; 12]);
+            let mut r = Reader::new(&b, "t");
+            assert_eq!((r.varint().unwrap(), r.pos()), (v, len));
+        }
+        let bad: [&[u8]; 4] = [
+            // A tenth byte above 1 overflows 64 bits.
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+            // Eleven bytes.
+            &[
+                0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+            ],
+            // Cut short.
+            &[0x80, 0x80],
+            &[],
+        ];
+        for b in bad {
+            assert!(Reader::new(b, "t").varint().is_err(), "{b:?}");
+            let mut padded = b.to_vec();
+            if b.len() == 10 {
+                padded.extend_from_slice(&[0; 12]);
+                assert!(Reader::new(&padded, "t").varint().is_err(), "{b:?}");
+            }
+        }
+        let max = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00,
+        ];
+        assert_eq!(Reader::new(&max, "t").varint().unwrap(), u64::MAX);
+    }
+
     #[test]
     fn structure_sizes() {
         let e = SectionEntry {

@@ -1358,9 +1358,11 @@ fn check_entry(e: &Entry) -> Result<()> {
 
 /// Whether `n` is a name as [`name::normalize`] leaves it.
 fn is_normalized_name(n: &[u8]) -> bool {
-    let printable = n
-        .iter()
-        .all(|&b| (0x21..=0x7e).contains(&b) && !b.is_ascii_uppercase());
+    // Folded without an early exit, so that the compiler checks many
+    // bytes at a time: this runs for every owner name a build writes.
+    let printable = !n.iter().fold(false, |bad, &b| {
+        bad | !(0x21..=0x7e).contains(&b) | b.is_ascii_uppercase()
+    });
     // A trailing dot is only allowed escaped, as part of a label.
     let no_trailing_dot = !n.ends_with(b".") || n.ends_with(b"\\.");
     n == b"." || (!n.is_empty() && printable && no_trailing_dot)
