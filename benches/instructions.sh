@@ -61,9 +61,9 @@ if [ -n "$OLD" ]; then
             for (f in new) all[f] = 1
             for (f in all) { d = new[f] - old[f]; printf "%d\t%d\t%d\t%s\n", (d < 0 ? -d : d), old[f], new[f], f }
         }' "$OUT/old.funcs" "$OUT/new.funcs" |
-        sort -rn | head -15 | awk -F'\t' '{ printf "  %13d -> %13d  %s\n", $2, $3, substr($4, 1, 100) }'
+        sort -rn | awk -F'\t' 'NR <= 15 { printf "  %13d -> %13d  %s\n", $2, $3, substr($4, 1, 100) }'
     cmp -s "$OUT/new.pdns" "$OUT/old.pdns" && echo "archives identical" || echo "archives DIFFER"
 else
     echo "functions with the most self instructions:"
-    sort -rn "$OUT/new.funcs" | head -15 | awk -F'\t' '{ printf "  %13d  %s\n", $1, substr($2, 1, 100) }'
+    sort -rn "$OUT/new.funcs" | awk -F'\t' 'NR <= 15 { printf "  %13d  %s\n", $1, substr($2, 1, 100) }'
 fi

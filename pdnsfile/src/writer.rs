@@ -564,6 +564,9 @@ pub struct Writer<W: Write> {
     /// alternate between a few sets, and decoding labels per entry cost
     /// more than the rest of the entry.
     sets_by_encoding: HashMap<Vec<u8>, u32, foldhash::fast::RandomState>,
+    /// The last entry's encoded sources and their set.
+    last_sources: Vec<u8>,
+    last_set: Option<u32>,
     source_ids: HashMap<String, u16>,
     source_labels: Vec<String>,
     set_ids: HashMap<Vec<u16>, u32>,
@@ -629,6 +632,8 @@ impl<W: Write> Writer<W> {
             // Looked up once per entry: a randomly seeded foldhash costs
             // less than SipHash, and the sets are few (bounded).
             sets_by_encoding: HashMap::default(),
+            last_sources: Vec::new(),
+            last_set: None,
             out,
             block: BlockBuilder::default(),
             block_index: Spool::new(&tmp)?,
@@ -772,8 +777,13 @@ impl<W: Write> Writer<W> {
     }
 
     fn source_set(&mut self, sources: &[u8]) -> Result<u32> {
-        let set = match self.sets_by_encoding.get(sources) {
-            Some(&set) => set,
+        // The previous entry's set without hashing: a capture's entries
+        // all have one, and a name's entries mostly share one.
+        let cached = self
+            .last_set
+            .filter(|_| self.last_sources.as_slice() == sources);
+        let set = match cached.or_else(|| self.sets_by_encoding.get(sources).copied()) {
+            Some(set) => set,
             None => {
                 let labels: Vec<String> = sortkey::sources(sources)?
                     .into_iter()
@@ -786,6 +796,11 @@ impl<W: Write> Writer<W> {
                 set
             }
         };
+        if cached.is_none() {
+            self.last_sources.clear();
+            self.last_sources.extend_from_slice(sources);
+            self.last_set = Some(set);
+        }
         let i = set as usize;
         if i >= self.by_set.len() {
             self.by_set.resize(i + 1, 0);
