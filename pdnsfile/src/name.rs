@@ -268,12 +268,45 @@ pub fn push_plain_reversed(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
     }
     out.reserve(body.len() + 1);
     // The labels from the last, each followed by its dot: one pass, where
-    // reversing the name and then each label took three.
+    // reversing the name and then each label took three (and measured
+    // fewer instructions than [`reverse_labels_into`] here).
     for label in body.rsplit(|&c| c == b'.') {
         out.extend(label.iter().map(|&c| PLAIN[usize::from(c)]));
         out.push(b'.');
     }
     Some(())
+}
+
+/// Appends the labels of `body` (split at every dot: no escapes) from the
+/// last to the first, each followed by a dot, with `map` applied to every
+/// other byte. One forward pass that puts each label at its final place,
+/// where `str::rsplit` searched for dots from the end with a call per
+/// label.
+fn reverse_labels_into(body: &[u8], out: &mut Vec<u8>, map: impl Fn(u8) -> u8) {
+    let n = body.len();
+    let start = out.len();
+    // Filled with dots, so only the labels' bytes are written: the label
+    // at body[s..e] goes to dst[n - e..n - s], its dot to dst[n - s].
+    out.resize(start + n + 1, b'.');
+    let Some(dst) = out.get_mut(start..) else {
+        return;
+    };
+    let mut put = |s: usize, e: usize| {
+        if let (Some(from), Some(to)) = (body.get(s..e), dst.get_mut(n - e..n - s)) {
+            for (d, &c) in to.iter_mut().zip(from) {
+                *d = map(c);
+            }
+        }
+    };
+    // Names are short: a byte loop beats a search call per label.
+    let mut s = 0;
+    for (e, &c) in body.iter().enumerate() {
+        if c == b'.' {
+            put(s, e);
+            s = e + 1;
+        }
+    }
+    put(s, n);
 }
 
 fn strip_trailing_dot(s: &str) -> &str {
@@ -338,10 +371,7 @@ pub fn reversed_key(name: &str) -> Vec<u8> {
 pub fn reversed_key_into(name: &str, out: &mut Vec<u8>) {
     if !name.contains('\\') {
         if name != "." && !name.is_empty() {
-            for label in name.rsplit('.') {
-                out.extend_from_slice(label.as_bytes());
-                out.push(b'.');
-            }
+            reverse_labels_into(name.as_bytes(), out, |c| c);
         }
         return;
     }
@@ -448,6 +478,46 @@ mod tests {
             push_label_bytes(&mut bytes, &label);
             assert_eq!(bytes.get(..2), Some(&b"p."[..]), "{b}");
             assert_eq!(bytes.get(2..), Some(text.as_bytes()), "{b}");
+        }
+    }
+
+    #[test]
+    fn labels_reverse_as_splitting_from_the_end_does() {
+        // Against the plain definition: labels from the end, each followed
+        // by a dot, every byte mapped. Includes empty labels, which only
+        // hostile callers could pass, to show they cannot go out of bounds.
+        let reference = |body: &[u8]| {
+            let mut want = b"pre".to_vec();
+            for label in body.rsplit(|&c| c == b'.') {
+                want.extend(label.iter().map(u8::to_ascii_uppercase));
+                want.push(b'.');
+            }
+            want
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut names: Vec<Vec<u8>> = ["", ".", "..", "a", "a.", ".a", "a..b", "www.example.com"]
+            .iter()
+            .map(|n| n.as_bytes().to_vec())
+            .collect();
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let name = (0..len)
+                .map(|i| b"ab.c"[((seed >> (i % 60)) & 3) as usize])
+                .collect();
+            names.push(name);
+        }
+        for body in names {
+            let mut got = b"pre".to_vec();
+            reverse_labels_into(&body, &mut got, |c| c.to_ascii_uppercase());
+            assert_eq!(
+                got,
+                reference(&body),
+                "{:?}",
+                String::from_utf8_lossy(&body)
+            );
         }
     }
 
