@@ -593,7 +593,9 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     // on its own thread and hands over items in batches: the writer is the
     // busiest thread of this phase, and the merge was a quarter of it.
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        // 16 batches of 256 KiB in flight absorb the moments either
+        // thread is descheduled (4 measured 8 % slower on two cores).
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
         std::thread::Builder::new()
             .name("pdns-merge".into())
             .spawn_scoped(s, move || new_items.send_batches(&tx))?;
