@@ -841,3 +841,39 @@ fn verify_and_info_commands() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["entries"], 200, "{v}");
 }
+
+/// Format detection reads the start of standard input whole, however the
+/// writer splits it: a DNSDB export piped in two pieces with a pause
+/// between them is detected as it is from its file.
+#[test]
+fn detection_on_stdin_does_not_depend_on_pipe_timing() {
+    use std::io::Write as _;
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../providers/tests/data/samples/dnsdb_v1.jsonl");
+    let data = fs::read(&sample).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.pdns");
+    let mut child = bin()
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        let (a, b) = data.split_at(60);
+        stdin.write_all(a)?;
+        stdin.flush()?;
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(b)
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let a = Archive::open(&out).unwrap();
+    assert_eq!(a.record_count(), 7, "{stderr}");
+    assert_eq!(a.sources(), ["dnsdb"], "{stderr}");
+}

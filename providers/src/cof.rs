@@ -44,16 +44,17 @@
 //! swapped back:
 //!
 //! - A or AAAA whose rrname is an address and whose rdata is not;
-//! - a type whose rdata has several fields (MX, SRV, SOA, NAPTR, ...)
-//!   whose rrname has white space (`"10 cppy.circl.lu"`) and whose rdata
-//!   is one word.
+//! - any other type but the name-valued ones (MX, SRV, SOA, TXT, CAA,
+//!   SSHFP, ...) whose rrname has white space or a double quote, which
+//!   only presentation rdata has (`"10 cppy.circl.lu"`, `"\"v=spf1
+//!   -all\""`), and whose rdata is a bare name.
 //!
-//! Such a record also reveals the queried name (its rdata). Name-valued
-//! records (NS, CNAME, PTR, DNAME) cannot prove it on their own, so they
-//! are swapped when their rdata is that queried name: learned from an
-//! earlier proven swap in the same stream, or given by the caller as
-//! [`crate::Options::query`]. A name-valued record that comes before any
-//! proof in a file without a given query is kept as it is.
+//! Such a record also reveals the queried name (its rdata). Records that
+//! cannot prove a swap on their own (NS, CNAME, PTR, DNAME; a TXT string
+//! without space or quote) are swapped when their rdata is that queried
+//! name: learned from an earlier proven swap in the same stream, or given
+//! by the caller as [`crate::Options::query`]. Such a record that comes
+//! before any proof in a file without a given query is kept as it is.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -279,12 +280,11 @@ fn name_valued(rrtype: u16) -> bool {
     )
 }
 
-/// Types whose rdata has several fields.
-fn multi_field(rrtype: u16) -> bool {
-    matches!(
-        rrtype,
-        known::MX | known::SRV | known::SOA | known::SVCB | known::HTTPS | 18 | 21 | 35 | 36
-    )
+/// Whether `s` cannot be an owner name as CIRCL writes one: white space
+/// or a double quote only appear in presentation rdata (`"10 mx.example"`,
+/// `"v=spf1 -all"`, `0 issue "ca.example"`).
+fn rdata_shaped(s: &str) -> bool {
+    has_space(s) || s.contains('"')
 }
 
 /// Decides whether a CIRCL record has rrname and rdata swapped (see the
@@ -298,8 +298,11 @@ fn circl_swapped(
 ) -> bool {
     let proven = match rrtype {
         known::A | known::AAAA => is_ip(rrname) && !is_ip(rdata),
-        t if multi_field(t) => has_space(rrname) && !has_space(rdata),
-        _ => false,
+        // A name in the rdata of a name-valued type proves nothing.
+        t if name_valued(t) => false,
+        // Any other type (MX, SRV, SOA, TXT, CAA, SSHFP, ...): presentation
+        // rdata in the owner's place and a bare name in the rdata's.
+        _ => rdata_shaped(rrname) && !rdata_shaped(rdata) && normalize_query(rdata).is_some(),
     };
     if proven {
         if let Some(q) = normalize_query(rdata) {
@@ -312,9 +315,12 @@ fn circl_swapped(
         }
         return true;
     }
-    if !name_valued(rrtype) {
+    if matches!(rrtype, known::A | known::AAAA) {
         return false;
     }
+    // Otherwise the queried name in the rdata's place gives it away, for
+    // any type whose rdata cannot prove a swap itself (a TXT string with
+    // neither space nor quote, a CNAME).
     let (Some(d), Some(n)) = (normalize_query(rdata), normalize_query(rrname)) else {
         return false;
     };

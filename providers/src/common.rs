@@ -142,13 +142,17 @@ pub(crate) fn opt_time(
 }
 
 /// Resolves a (first, last) pair where either may be missing: a single
-/// known time is both ends; none is an error.
+/// known time is both ends; none is an error. A zero beside a real time
+/// at the other end means "not known" (FORMATS.md §0.8), not 1970: it
+/// would stretch the entry over half a century.
 pub(crate) fn span(
     first: Option<u64>,
     last: Option<u64>,
     what: &str,
 ) -> Result<(u64, u64), ParseError> {
-    match (first, last) {
+    let known =
+        |t: Option<u64>, other: Option<u64>| t.filter(|&t| t > 0 || other.unwrap_or(0) == 0);
+    match (known(first, last), known(last, first)) {
         (Some(f), Some(l)) => Ok((f.min(l), f.max(l))),
         (Some(t), None) | (None, Some(t)) => Ok((t, t)),
         (None, None) => Err(ParseError::new(
@@ -544,6 +548,13 @@ mod tests {
                 "{bad}"
             );
         }
+        // A zero at one end is unknown when the other end is known.
+        assert_eq!(span(Some(0), Some(9), "t"), Ok((9, 9)));
+        assert_eq!(span(Some(9), Some(0), "t"), Ok((9, 9)));
+        assert_eq!(span(Some(0), Some(0), "t"), Ok((0, 0)));
+        assert_eq!(span(Some(0), None, "t"), Ok((0, 0)));
+        assert_eq!(span(Some(7), Some(3), "t"), Ok((3, 7)));
+        assert!(span(None, None, "t").is_err());
         assert_eq!(count_of(&json!("19"), "c"), Ok(Some(19)));
         assert_eq!(count_of(&json!(null), "c"), Ok(None));
         assert_eq!(count_of(&json!(3.0), "c"), Ok(Some(3)));

@@ -17,8 +17,8 @@
 //! not UTF-8 are decoded as in TSV.
 //!
 //! Lines that are not lookups are skipped: another opcode (NOTIFY,
-//! UPDATE: `not-query`), NetBIOS, mDNS and LLMNR (ports 137, 5353, 5355:
-//! `not-dns`), a class other than IN (`not-in-class`), no answers (`rcode`
+//! UPDATE: `not-query`), NetBIOS, mDNS and LLMNR (responder port 137,
+//! 5353 or 5355: `not-dns`; the client's port is whatever it picked), a class other than IN (`not-in-class`), no answers (`rcode`
 //! when the rcode is an error, `no-answers` otherwise).
 //!
 //! # What `answers` says, and what it does not
@@ -167,7 +167,9 @@ struct Line {
     qclass: Option<u64>,
     rcode: Option<u64>,
     opcode: Option<u64>,
-    ports: Vec<u64>,
+    /// The responder's port (`id.resp_p`): the service. The client's
+    /// port is any it picked, 5353 included, so it says nothing.
+    resp_port: Option<u64>,
     answers: Vec<Vec<u8>>,
     node: Option<String>,
 }
@@ -267,7 +269,7 @@ fn entries(ctx: &mut Ctx<'_>, line: Line) -> Result<(), ParseError> {
         ctx.skip("not-query");
         return Ok(());
     }
-    if line.ports.iter().any(|p| matches!(p, 137 | 5353 | 5355)) {
+    if matches!(line.resp_port, Some(137 | 5353 | 5355)) {
         ctx.skip("not-dns");
         return Ok(());
     }
@@ -471,10 +473,7 @@ pub(crate) fn tsv_line(
         qclass: number("qclass")?,
         rcode: number("rcode")?,
         opcode: number("opcode")?,
-        ports: [number("id.resp_p")?, number("id.orig_p")?]
-            .into_iter()
-            .flatten()
-            .collect(),
+        resp_port: number("id.resp_p")?,
         answers,
         node: text("_node_name").or_else(|| text("_system_name")),
     };
@@ -555,10 +554,7 @@ pub(crate) fn json_record(ctx: &mut Ctx<'_>, v: &Value) -> Result<(), ParseError
         qclass: json_count(obj, "qclass")?,
         rcode: json_count(obj, "rcode")?,
         opcode: json_count(obj, "opcode")?,
-        ports: [json_count(obj, "id.resp_p")?, json_count(obj, "id.orig_p")?]
-            .into_iter()
-            .flatten()
-            .collect(),
+        resp_port: json_count(obj, "id.resp_p")?,
         answers,
         node,
     };

@@ -69,6 +69,52 @@ fn d4_circl_swapped_output() {
 }
 
 #[test]
+fn circl_swaps_of_every_type_are_undone() {
+    // TXT, CAA and SSHFP rdata in the owner's place: white space or a
+    // quote proves the swap without a query, and teaches it.
+    let lines = r#"{"rrtype": "TXT", "rrname": "\"v=spf1 mx -all\"", "rdata": "circl.lu", "time_first": 1696798385, "time_last": 1696798385}
+{"rrtype": "CAA", "rrname": "0 issue \"letsencrypt.org\"", "rdata": "circl.lu", "time_first": 1696798385, "time_last": 1696798385}
+{"rrtype": "SSHFP", "rrname": "1 1 abcdef0123", "rdata": "circl.lu", "time_first": 1696798385, "time_last": 1696798385}
+{"rrtype": "TXT", "rrname": "token123", "rdata": "circl.lu", "time_first": 1696798385, "time_last": 1696798385}
+{"rrtype": "TXT", "rrname": "other.example", "rdata": "\"two words\"", "time_first": 1696798385, "time_last": 1696798385}"#;
+    let p = parse(Format::Circl, lines);
+    let owners: Vec<(&str, &str)> = p
+        .entries
+        .iter()
+        .map(|e| (e.rrname.as_str(), e.rdata.as_str()))
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            ("circl.lu", "\"v=spf1 mx -all\""),
+            ("circl.lu", "0 issue \"letsencrypt.org\""),
+            ("circl.lu", "1 1 abcdef0123"),
+            // No space or quote to prove it, but circl.lu was learned.
+            ("circl.lu", "token123"),
+            // A record as CIRCL sends a reverse answer stays as it is.
+            ("other.example", "\"two words\""),
+        ],
+        "{:?}",
+        reasons(&p)
+    );
+}
+
+#[test]
+fn a_zero_time_at_one_end_is_unknown_not_1970() {
+    let lines = r#"{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","time_first":1696798385,"time_last":0}
+{"rrname":"b.example","rrtype":"A","rdata":"192.0.2.2","time_first":0,"time_last":"1696798385"}"#;
+    for format in [Format::Cof, Format::Circl] {
+        let p = parse(format, lines);
+        let times: Vec<(u64, u64)> = p
+            .entries
+            .iter()
+            .map(|e| (e.time_first, e.time_last))
+            .collect();
+        assert_eq!(times, [(1_696_798_385, 1_696_798_385); 2], "{format:?}");
+    }
+}
+
+#[test]
 fn circl_name_records_before_any_proof() {
     // NS first: nothing proves a swap yet, so it is kept as sent...
     let lines = r#"{"rrtype": "NS", "rrname": "ns1.eurodns.com", "rdata": "circl.lu", "count": "5", "time_first": "1696798385", "time_last": "1697701116"}

@@ -1222,3 +1222,26 @@ fn independent_line_formats_need_no_earlier_lines() {
     }
     assert!(checked >= 5, "only {checked} files of independent formats");
 }
+
+#[test]
+fn zeek_json_only_the_responder_port_marks_mdns() {
+    // A lookup to port 53 from client port 5353 (any port a resolver
+    // library picked) is DNS; an answer from port 5353 is mDNS.
+    let line = |orig: u16, resp: u16| {
+        format!(
+            r#"{{"ts":1722470400.1,"uid":"C1","id.orig_h":"10.0.0.5","id.orig_p":{orig},"id.resp_h":"192.0.2.53","id.resp_p":{resp},"proto":"udp","query":"www.example.com","qclass":1,"qtype":1,"rcode":0,"answers":["192.0.2.10"],"TTLs":[60.0]}}"#
+        )
+    };
+    let input = [
+        line(5353, 53),
+        line(5355, 53),
+        line(137, 53),
+        line(5353, 5353),
+        line(40000, 5355),
+        line(137, 137),
+    ]
+    .join("\n");
+    let p = parse(Format::ZeekJson, &input);
+    assert_eq!(p.entries.len(), 3, "{:?}", p.skipped);
+    assert_eq!(p.skipped.get("not-dns"), Some(&3));
+}

@@ -240,11 +240,13 @@ fn already_ingested(ingested: &mut [InputFile], f: &InputFile, typed: &str) -> b
 }
 
 /// Opens an input, decompressing gzip, zstd and xz transparently (by
-/// magic number, not by file name).
+/// magic number, not by file name). Returns the first [`HEAD_LEN`] bytes
+/// of the (decompressed) text for format detection, and a reader that
+/// still yields them.
 fn open_input(
     path: &Path,
     opened: Option<Box<dyn Read + Send>>,
-) -> Result<Box<dyn BufRead + Send>> {
+) -> Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
     let raw: Box<dyn Read + Send> = match opened {
         Some(r) => r,
         None if path.as_os_str() == "-" => Box::new(io::stdin()),
@@ -252,30 +254,38 @@ fn open_input(
             Box::new(File::open(path).with_context(|| format!("{}: cannot open", path.display()))?)
         }
     };
-    let mut br = BufReader::with_capacity(1 << 16, raw);
-    let head = br
-        .fill_buf()
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let inner: Box<dyn Read + Send> = if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    let cannot_read = || format!("{}: cannot read", path.display());
+    let (magic, raw) = read_head(raw, 8).with_context(cannot_read)?;
+    let br = BufReader::with_capacity(1 << 16, raw);
+    let inner: Box<dyn Read + Send> = if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Box::new(
             zstd::Decoder::with_buffer(br)
                 .with_context(|| format!("{}: bad zstd stream", path.display()))?,
         )
-    } else if head.starts_with(&[0x1f, 0x8b]) {
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::bufread::MultiGzDecoder::new(br))
-    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+    } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(br))
     } else {
-        return Ok(Box::new(br));
+        Box::new(br)
     };
-    Ok(Box::new(BufReader::with_capacity(1 << 16, inner)))
+    let (head, inner) = read_head(inner, HEAD_LEN).with_context(cannot_read)?;
+    Ok((head, Box::new(BufReader::with_capacity(1 << 16, inner))))
 }
 
-/// Fills the reader's buffer with up to 64 KiB for format detection.
-fn peek(r: &mut dyn BufRead) -> io::Result<Vec<u8>> {
-    // fill_buf may return less than is available; one call is enough for
-    // detection, which needs a few lines.
-    Ok(r.fill_buf()?.to_vec())
+/// Bytes read before detecting an input's format: enough for several
+/// lines of any format (detection looks at more than the first line).
+const HEAD_LEN: usize = 64 << 10;
+
+/// Reads up to `n` bytes (fewer only at the end of the input: a pipe
+/// hands data over in whatever pieces its writer wrote, and detection
+/// must not depend on them) and returns them with a reader that yields
+/// them again before the rest.
+fn read_head(mut r: Box<dyn Read + Send>, n: usize) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut r).take(n as u64).read_to_end(&mut head)?;
+    let replay = io::Cursor::new(head.clone());
+    Ok((head, Box::new(replay.chain(r))))
 }
 
 /// Longest document (whole-JSON) input accepted: provider API answers
@@ -796,8 +806,7 @@ fn read_one(
     sorter: &mut ExternalSorter,
     report: &mut BuildReport,
 ) -> Result<Option<&'static str>> {
-    let mut r = open_input(path, opened)?;
-    let head = peek(&mut r).with_context(|| format!("{shown}: cannot read"))?;
+    let (head, mut r) = open_input(path, opened)?;
     // Captures are binary: their magic comes before any text detection,
     // and no text format (even one forced by --format) can start with it.
     if pdns_capture::sniff(&head) {
