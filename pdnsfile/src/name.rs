@@ -65,6 +65,10 @@ fn parse_labels(input: &str) -> Result<Vec<Vec<u8>>> {
     }
     if !label.is_empty() {
         labels.push(label);
+    } else if !labels.is_empty() {
+        // A dot left after the one a caller strips: `example.com..`
+        // ends with an empty label, as `a..b` has one inside.
+        return Err(Error::InvalidName("empty label".into()));
     }
     Ok(labels)
 }
@@ -146,6 +150,10 @@ pub fn normalize(input: &str) -> Result<String> {
     // A trailing unescaped dot marks an absolute name; drop it. An escaped
     // dot (`\.`) at the end is part of the last label and stays.
     let body = strip_trailing_dot(trimmed);
+    if body == "." {
+        // `..`: the root has one dot, which was stripped.
+        return Err(Error::InvalidName("empty label".into()));
+    }
     if let Some(plain) = plain_name(body) {
         return Ok(plain);
     }
@@ -577,6 +585,9 @@ mod tests {
         assert_eq!(normalize("bücher.de").unwrap(), "b\\195\\188cher.de");
         assert_eq!(normalize("a\\..").unwrap(), "a\\.");
         assert!(normalize("a..b").is_err());
+        assert!(normalize("example.com..").is_err());
+        assert!(normalize("..").is_err());
+        assert_eq!(normalize("example.com\\..").unwrap(), "example.com\\.");
         assert!(normalize("a\\999.b").is_err());
         assert!(normalize("a\\").is_err());
         assert!(normalize(&"a.".repeat(600)).is_err());
