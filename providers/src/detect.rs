@@ -14,7 +14,9 @@
 //! writes: `sources` is this project's COF ([`Format::Cof`]);
 //! `bailiwick` or `zone_time_*` is DNSDB; `sensor_id`, `origin`, counts
 //! or times sent as strings, or an A/AAAA owner that is an address (the
-//! swapped shape) is CIRCL; anything else is generic [`Format::Cof`]
+//! swapped shape) is CIRCL; otherwise `count` as the first key with a
+//! fully qualified owner (DNSDB's order, which its rdata lookups without a
+//! bailiwick keep) is DNSDB; anything else is generic [`Format::Cof`]
 //! (mnemonic's COF variant cannot be told from it: give
 //! `--format mnemonic-cof`).
 
@@ -197,7 +199,11 @@ fn classify(top: Option<Top>, keys: &[Key]) -> Option<Format> {
     match top? {
         Top::Array => {
             if k2("rrname") && k2("rdata") {
-                if k.str_at(2, "rdata").any(|r| r.contains(';')) {
+                // Qihoo 360 ends every rdata with `;` (FORMATS.md §7); a
+                // `;` inside (a DKIM or SPF TXT string) is not its mark.
+                let mut rdata = k.str_at(2, "rdata").peekable();
+                let qihoo = rdata.peek().is_some() && rdata.all(|r| r.trim_end().ends_with(';'));
+                if qihoo {
                     Some(Format::Qihoo360)
                 } else {
                     Some(Format::Cof)
@@ -312,8 +318,19 @@ fn cof_family(lines: &[Vec<Key>]) -> Format {
             || digits("time_last")
             || swapped
     });
+    // DNSDB's rdata lookups have no bailiwick (FORMATS.md §1), but
+    // dnsdbq and the API write `count` first and fully qualified owners:
+    // this project's COF and CIRCL's start with `rrname` and drop the dot.
+    let dnsdb_order = all().any(|k| {
+        let first = k.0.iter().find(|key| key.depth == 1);
+        first.is_some_and(|key| key.name == "count")
+            && k.str_at(1, "rrname")
+                .any(|n| n.len() > 1 && n.ends_with('.') && !n.ends_with("\\."))
+    });
     if circl {
         Format::Circl
+    } else if dnsdb_order {
+        Format::Dnsdb
     } else {
         Format::Cof
     }

@@ -171,3 +171,42 @@ fn assumed_shapes() {
         assert_eq!(detect(doc.as_bytes()), Some(want), "{doc}");
     }
 }
+
+#[test]
+fn cof_producers_by_their_marks() {
+    let cases: [(&str, &str, Format); 6] = [
+        (
+            "DNSDB rdata lookup (no bailiwick): count first, trailing dot",
+            r#"{"count":58,"time_first":1717200000,"time_last":1722470400,"rrname":"mail.example.org.","rrtype":"A","rdata":"203.0.113.25"}"#,
+            Format::Dnsdb,
+        ),
+        (
+            "count first without the dot",
+            r#"{"count":58,"time_first":1717200000,"time_last":1722470400,"rrname":"mail.example.org","rrtype":"A","rdata":"203.0.113.25"}"#,
+            Format::Cof,
+        ),
+        (
+            "trailing dot with rrname first (mnemonic's COF)",
+            r#"{"rrname":"www.example.com.","rrtype":"A","rdata":"192.0.2.10","count":214,"time_first":1704067200,"time_last":1725148800}"#,
+            Format::Cof,
+        ),
+        (
+            "CIRCL marks win over the order",
+            r#"{"count":"5","time_first":1717200000,"time_last":1722470400,"rrname":"mail.example.org.","rrtype":"A","rdata":"203.0.113.25"}"#,
+            Format::Circl,
+        ),
+        (
+            "a COF array whose TXT rdata holds semicolons is COF",
+            r#"[{"rrname":"s1._domainkey.example.com","rrtype":"TXT","rdata":"\"v=DKIM1; k=rsa; p=MIGf\"","time_first":1700000000,"time_last":1700000001}]"#,
+            Format::Cof,
+        ),
+        (
+            "Qihoo 360 ends every rdata with a semicolon",
+            r#"[{"rrname":"www.example.com","rrtype":"A","rdata":"192.0.2.10;192.0.2.11;","count":3,"time_first":1704067200,"time_last":1725148800},{"rrname":"example.com","rrtype":"NS","rdata":"ns1.example.com;","count":4,"time_first":1,"time_last":2}]"#,
+            Format::Qihoo360,
+        ),
+    ];
+    for (what, text, want) in cases {
+        assert_eq!(detect(text.as_bytes()), Some(want), "{what}");
+    }
+}
