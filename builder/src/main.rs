@@ -49,6 +49,15 @@ enum Command {
         /// (VirusTotal v2 reports, SecurityTrails).
         #[arg(long)]
         query: Option<String>,
+        /// gamelinux passivedns text logs: the `-f` field letters the
+        /// sensor ran with (default SMcsCQTAtn; any of H S M c s C Q T A t
+        /// n p h L l w W).
+        #[arg(long, value_name = "LETTERS")]
+        passivedns_fields: Option<String>,
+        /// gamelinux passivedns text logs: the `-d` delimiter the sensor
+        /// ran with (default ||).
+        #[arg(long, value_name = "DELIMITER")]
+        passivedns_delimiter: Option<String>,
         /// Memory budget for sorting (e.g. 512M, 1G; at least 64M).
         #[arg(long, default_value = "1G", value_parser = parse_build_memory)]
         memory: usize,
@@ -143,6 +152,8 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
             source,
             format,
             query,
+            passivedns_fields,
+            passivedns_delimiter,
             base,
             memory,
             level,
@@ -157,6 +168,8 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
                 source,
                 format,
                 query,
+                passivedns_fields,
+                passivedns_delimiter,
                 base,
                 memory,
                 level,

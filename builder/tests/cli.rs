@@ -877,3 +877,59 @@ fn detection_on_stdin_does_not_depend_on_pipe_timing() {
     assert_eq!(a.record_count(), 7, "{stderr}");
     assert_eq!(a.sources(), ["dnsdb"], "{stderr}");
 }
+
+/// A gamelinux log written with another `-f` and `-d` is read with
+/// `--passivedns-fields` and `--passivedns-delimiter`; a letter the
+/// sensor does not have is refused before any input is read.
+#[test]
+fn passivedns_logs_with_their_own_field_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("passivedns.log");
+    // -f HhpCQLTAtn -d ';': local time, sensor host, protocol, query length.
+    fs::write(
+        &log,
+        "2024-08-01 00:00:00.123456;sensor-7;udp;IN;www.example.com.;16;A;192.0.2.1;300;3\n\
+         2024-08-01 00:00:00.123456;sensor-7;tcp;IN;example.com.;12;MX;mx.example.com.;300;1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("g.pdns");
+    let o = bin()
+        .args([
+            "build",
+            "--format",
+            "passivedns",
+            "--passivedns-fields",
+            "HhpCQLTAtn",
+        ])
+        .args(["--passivedns-delimiter", ";", "-o"])
+        .arg(&out)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("0 bad lines"), "{stderr}");
+    let a = Archive::open(&out).unwrap();
+    let e = first_entry(&a, "www.example.com");
+    assert_eq!(
+        (e.rrtype, e.rdata.as_str(), e.count),
+        (1, "192.0.2.1", Some(3))
+    );
+    assert_eq!(e.time_last, 1_722_470_400);
+    assert_eq!(a.sources(), ["passivedns:sensor-7"]);
+    assert_eq!(first_entry(&a, "example.com").rdata, "mx.example.com");
+
+    let bad = bin()
+        .args(["build", "--passivedns-fields", "SQTAz", "-o"])
+        .arg(dir.path().join("never.pdns"))
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_ne!(bad.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("unknown passivedns field letter 'z'"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("never.pdns").exists());
+}

@@ -437,6 +437,29 @@ fn passivedns_field_specs_and_delimiters() {
     assert_eq!(reasons(&parse(Format::Passivedns, extra)), ["bad-fields"]);
     let short = "1722470400.000001||10.0.0.1||192.0.2.53||IN||example.com.";
     assert_eq!(reasons(&parse(Format::Passivedns, short)), ["bad-fields"]);
+    // A log written with -f SMcsCQLTAtn read with the default spec: the
+    // query length 16 sits in the type column. It is not type 16 (TXT),
+    // so nothing is rejoined into a bogus TXT answer...
+    let with_len =
+        "1722470400.123456||10.0.0.1||192.0.2.53||IN||www.example.com.||16||A||192.0.2.1||300||1";
+    let p = parse(Format::Passivedns, with_len);
+    assert_eq!(reasons(&p), ["bad-fields"]);
+    assert!(p.entries.is_empty());
+    // ...and with the spec it was written with, it is read as it is.
+    let opts = Options {
+        passivedns_fields: Some("SMcsCQLTAtn".into()),
+        ..Options::default()
+    };
+    let p = parse_with(Format::Passivedns, &opts, with_len);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(
+        (
+            p.entries[0].rrname.as_str(),
+            p.entries[0].rrtype,
+            p.entries[0].rdata.as_str()
+        ),
+        ("www.example.com", A, "192.0.2.1")
+    );
     // Lossy answers as logged, class CH skipped, every rcode skipped.
     let lines = "1||c||s||IN||example.com.||MX||MX.Example.com.||300||1\n\
                  1||c||s||IN||example.com.||SOA||ns1.example.com.||300||1\n\

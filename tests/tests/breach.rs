@@ -156,6 +156,8 @@ fn build(dir: &Path) -> Federation {
         source: None,
         format: None,
         query: None,
+        passivedns_fields: None,
+        passivedns_delimiter: None,
         base: None,
         memory: 64 << 20,
         level: pdns_build::cmd::build::DEFAULT_LEVEL,

@@ -20,6 +20,8 @@ fn build(out: &Path, inputs: Vec<PathBuf>) {
         source: None,
         format: None,
         query: None,
+        passivedns_fields: None,
+        passivedns_delimiter: None,
         base: None,
         memory: 64 << 20,
         level: pdns_build::cmd::build::DEFAULT_LEVEL,

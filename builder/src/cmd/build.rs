@@ -43,6 +43,11 @@ pub struct BuildArgs {
     /// The queried name or address, for provider documents that leave it
     /// out (VirusTotal v2 reports, SecurityTrails).
     pub query: Option<String>,
+    /// gamelinux passivedns `-f` letters of text logs (`None`: the
+    /// sensor's default).
+    pub passivedns_fields: Option<String>,
+    /// gamelinux passivedns `-d` delimiter of text logs (`None`: `||`).
+    pub passivedns_delimiter: Option<String>,
     /// Memory budget for the external sort, in bytes.
     pub memory: usize,
     /// zstd level of record and name blocks ([`DEFAULT_LEVEL`] unless the
@@ -300,6 +305,17 @@ const MAX_DOCUMENT: u64 = 1 << 30;
 /// `strict`) the first bad line. Bad lines otherwise are reported on
 /// stderr as `file:line: reason` and counted in the report.
 pub fn run(args: &BuildArgs) -> Result<BuildReport> {
+    if args.passivedns_fields.is_some() || args.passivedns_delimiter.is_some() {
+        // A bad field spec is the operator's mistake: refused before any
+        // input is read, not once per log file.
+        let options = Options {
+            passivedns_fields: args.passivedns_fields.clone(),
+            passivedns_delimiter: args.passivedns_delimiter.clone(),
+            ..Options::default()
+        };
+        Parser::with_options(Format::Passivedns, &options)
+            .map_err(|e| anyhow::anyhow!("--passivedns-fields/--passivedns-delimiter: {e}"))?;
+    }
     let lock = OutputLock::acquire(&args.output)?;
     lock.remove_stale_temporaries(&args.output);
     // A folder that holds the output (nightly files kept beside their
@@ -821,7 +837,8 @@ fn read_one(
     let options = Options {
         source: args.source.clone(),
         query: args.query.clone(),
-        ..Options::default()
+        passivedns_fields: args.passivedns_fields.clone(),
+        passivedns_delimiter: args.passivedns_delimiter.clone(),
     };
     let mut parser =
         Parser::with_options(format, &options).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
