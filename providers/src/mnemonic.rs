@@ -3,6 +3,8 @@
 //! The envelope is `{responseCode, count, limit, offset, size, data[],
 //! messages[], metaData}`; a `responseCode` other than 200 (e.g. 402 when
 //! the public quota is spent) is a `provider-error` carrying the messages.
+//! A `count` beyond `offset` plus the page's records is counted as a
+//! `more-pages` skip: the export is one page of a longer answer.
 //! A bare record, or an array of records (what `jq .data[]` leaves), is
 //! accepted too.
 //!
@@ -41,7 +43,17 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, v: &Value) {
                 }
             }
             match get(o, "data") {
-                Some(Value::Array(items)) => items_of(ctx, items, "data"),
+                Some(Value::Array(items)) => {
+                    items_of(ctx, items, "data");
+                    // `count` is every match; past `offset` and this page
+                    // there are more (FORMATS.md §3: count > limit means
+                    // the result set was cut short).
+                    let n = |k: &str| get(o, k).and_then(Value::as_u64);
+                    let seen = n("offset").unwrap_or(0).saturating_add(items.len() as u64);
+                    if n("count").is_some_and(|count| count > seen) {
+                        ctx.skip("more-pages");
+                    }
+                }
                 None => {
                     if !o.contains_key("responseCode") {
                         ctx.error(ParseError::new(

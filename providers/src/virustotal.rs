@@ -11,7 +11,9 @@
 //! is one observation, and aggregation makes the interval. The `id`
 //! (address and name concatenated) is not parsed; `resolver` and the
 //! analysis statistics are ignored. There is no count. An
-//! `{"error": {code, message}}` body is a `provider-error`.
+//! `{"error": {code, message}}` body is a `provider-error`. A page with
+//! `links.next` or `meta.cursor` is counted as a `more-pages` skip: the
+//! export is incomplete, and the run's summary says so.
 //!
 //! # API v2
 //!
@@ -46,6 +48,14 @@ pub(crate) fn v3_document(ctx: &mut Ctx<'_>, v: &Value) {
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 ctx.run(&format!("data[{i}]"), |c| v3_resolution(c, item));
+            }
+            // A page with a next link or a cursor is one of several: the
+            // run says so rather than pass it off as the whole answer.
+            let more = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+            let links = get(obj, "links").and_then(Value::as_object);
+            let meta = get(obj, "meta").and_then(Value::as_object);
+            if more(links.and_then(|l| l.get("next"))) || more(meta.and_then(|m| m.get("cursor"))) {
+                ctx.skip("more-pages");
             }
         }
         Some(item @ Value::Object(_)) => ctx.run("data", |c| v3_resolution(c, item)),

@@ -957,3 +957,36 @@ fn invalid_utf8_inside_json_strings() {
         .unwrap_err();
     assert_eq!(e.reason(), "bad-json");
 }
+
+#[test]
+fn one_page_of_a_longer_answer_is_counted() {
+    let rec = json!({"query": "a.example.", "answer": "192.0.2.1", "rrtype": "a", "firstSeenTimestamp": 1_700_000_000_000u64, "lastSeenTimestamp": 1_700_000_000_000u64});
+    // mnemonic: count beyond offset + this page's records.
+    for (count, offset, more) in [(100, 0, true), (2, 0, false), (3, 1, false), (4, 1, true)] {
+        let doc = json!({"responseCode": 200, "count": count, "offset": offset, "limit": 2, "size": 2, "data": [rec, rec]});
+        let p = parse(Format::Mnemonic, &doc.to_string());
+        assert_eq!(p.entries.len(), 2);
+        assert_eq!(
+            p.skipped.get("more-pages").is_some(),
+            more,
+            "count {count} offset {offset}"
+        );
+    }
+    // VirusTotal v3: a next link or a cursor.
+    let res = json!({"type": "resolution", "attributes": {"host_name": "a.example", "ip_address": "192.0.2.1", "date": 1_700_000_000}});
+    for (page, more) in [
+        (
+            json!({"data": [res], "links": {"self": "x", "next": "https://www.virustotal.com/api/v3/domains/a.example/resolutions?cursor=abc"}}),
+            true,
+        ),
+        (json!({"data": [res], "meta": {"cursor": "abc"}}), true),
+        (
+            json!({"data": [res], "meta": {"cursor": ""}, "links": {"self": "x"}}),
+            false,
+        ),
+    ] {
+        let p = parse(Format::VirusTotal, &page.to_string());
+        assert_eq!(p.entries.len(), 1);
+        assert_eq!(p.skipped.get("more-pages").is_some(), more, "{page}");
+    }
+}
