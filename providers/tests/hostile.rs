@@ -967,7 +967,7 @@ fn one_page_of_a_longer_answer_is_counted() {
         let p = parse(Format::Mnemonic, &doc.to_string());
         assert_eq!(p.entries.len(), 2);
         assert_eq!(
-            p.skipped.get("more-pages").is_some(),
+            p.skipped.contains_key("more-pages"),
             more,
             "count {count} offset {offset}"
         );
@@ -987,6 +987,6 @@ fn one_page_of_a_longer_answer_is_counted() {
     ] {
         let p = parse(Format::VirusTotal, &page.to_string());
         assert_eq!(p.entries.len(), 1);
-        assert_eq!(p.skipped.get("more-pages").is_some(), more, "{page}");
+        assert_eq!(p.skipped.contains_key("more-pages"), more, "{page}");
     }
 }
