@@ -14,11 +14,17 @@
 //! writes: `sources` is this project's COF ([`Format::Cof`]);
 //! `bailiwick` or `zone_time_*` is DNSDB; `sensor_id`, `origin`, counts
 //! or times sent as strings, or an A/AAAA owner that is an address (the
-//! swapped shape) is CIRCL; otherwise `count` as the first key with a
-//! fully qualified owner (DNSDB's order, which its rdata lookups without a
-//! bailiwick keep) is DNSDB; anything else is generic [`Format::Cof`]
-//! (mnemonic's COF variant cannot be told from it: give
-//! `--format mnemonic-cof`).
+//! swapped shape) is CIRCL; otherwise lines that all have DNSDB's key
+//! order (`count`, the times, `rrname`, `rrtype`, `rdata`) and fully
+//! qualified names (DNSDB's rdata lookups, which have no bailiwick) are
+//! DNSDB; anything else is generic [`Format::Cof`]. mnemonic's COF variant
+//! cannot be told from generic COF (FORMATS.md documents no key or order
+//! of its own, and its names carry a trailing dot only sometimes): give
+//! `--format mnemonic-cof`.
+//!
+//! A top-level JSON array of COF-keyed objects is Qihoo 360 only in 360's
+//! own shape (FORMATS.md §7): every `rdata` a string ending with `;`, and
+//! no key 360 does not send. Anything else is a COF array.
 
 use serde_json::Value;
 
@@ -199,11 +205,7 @@ fn classify(top: Option<Top>, keys: &[Key]) -> Option<Format> {
     match top? {
         Top::Array => {
             if k2("rrname") && k2("rdata") {
-                // Qihoo 360 ends every rdata with `;` (FORMATS.md §7); a
-                // `;` inside (a DKIM or SPF TXT string) is not its mark.
-                let mut rdata = k.str_at(2, "rdata").peekable();
-                let qihoo = rdata.peek().is_some() && rdata.all(|r| r.trim_end().ends_with(';'));
-                if qihoo {
+                if qihoo_shape(keys) {
                     Some(Format::Qihoo360)
                 } else {
                     Some(Format::Cof)
@@ -318,22 +320,117 @@ fn cof_family(lines: &[Vec<Key>]) -> Format {
             || digits("time_last")
             || swapped
     });
-    // DNSDB's rdata lookups have no bailiwick (FORMATS.md §1), but
-    // dnsdbq and the API write `count` first and fully qualified owners:
-    // this project's COF and CIRCL's start with `rrname` and drop the dot.
-    let dnsdb_order = all().any(|k| {
-        let first = k.0.iter().find(|key| key.depth == 1);
-        first.is_some_and(|key| key.name == "count")
-            && k.str_at(1, "rrname")
-                .any(|n| n.len() > 1 && n.ends_with('.') && !n.ends_with("\\."))
-    });
+    // DNSDB's rdata lookups have no bailiwick (FORMATS.md §1), so they
+    // are known by their shape instead, and only when every line has it:
+    // one line that does not is a file from someone else.
+    let dnsdb = all().all(|k| dnsdb_line(&k) != DnsdbLine::Not)
+        && all().any(|k| dnsdb_line(&k) == DnsdbLine::Proof);
     if circl {
         Format::Circl
-    } else if dnsdb_order {
+    } else if dnsdb {
         Format::Dnsdb
     } else {
         Format::Cof
     }
+}
+
+/// How far one COF line has DNSDB's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DnsdbLine {
+    /// Something DNSDB does not write.
+    Not,
+    /// DNSDB's shape, with the root (`.`) as owner, which says nothing
+    /// about trailing dots.
+    Fits,
+    /// DNSDB's shape with a fully qualified owner below the root.
+    Proof,
+}
+
+/// Whether a name is written fully qualified: it ends with a dot that is
+/// not escaped. The scanner keeps JSON escapes as written, so the name
+/// `a\.` (an escaped dot inside its label) reads `a\\.` here and ends
+/// with `\.`.
+fn fully_qualified(name: &str) -> bool {
+    name.ends_with('.') && !name.ends_with("\\.")
+}
+
+/// Checks one COF line against what DNSDB writes (FORMATS.md §1, the v1
+/// and v2 examples, dnsdb2-python's test streams): keys in the order
+/// `count`, times, `rrname`, `rrtype`, `bailiwick`, `rdata` (others, such
+/// as dnsdbq's additions, may come anywhere), and names with their
+/// trailing dot, owners and the name-valued rdata of CNAME, NS, PTR and
+/// DNAME alike. The order alone is not enough: the COF draft's examples
+/// start with `count` too, but without dots; the dots alone are not
+/// either: mnemonic's COF writes them, but starts with `rrname`, as this
+/// project's COF and CIRCL's do.
+fn dnsdb_line(k: &Keys<'_>) -> DnsdbLine {
+    let rank = |name: &str| match name {
+        "count" => Some(0),
+        "time_first" | "time_last" | "zone_time_first" | "zone_time_last" => Some(1),
+        "rrname" => Some(2),
+        "rrtype" => Some(3),
+        "bailiwick" => Some(4),
+        "rdata" => Some(5),
+        _ => None,
+    };
+    let ranks: Vec<u8> =
+        k.0.iter()
+            .filter(|key| key.depth == 1)
+            .filter_map(|key| rank(&key.name))
+            .collect();
+    let ordered = ranks.first() == Some(&0) && ranks.windows(2).all(|w| w[0] <= w[1]);
+    if !ordered {
+        return DnsdbLine::Not;
+    }
+    let Some(owner) = k.str_at(1, "rrname").next() else {
+        return DnsdbLine::Not;
+    };
+    if !fully_qualified(owner) {
+        return DnsdbLine::Not;
+    }
+    // rdata as a string (v1 rdata lookups); list members are not scanned.
+    let name_valued = k
+        .str_at(1, "rrtype")
+        .any(|t| ["CNAME", "NS", "PTR", "DNAME"].contains(&t));
+    if name_valued && k.str_at(1, "rdata").any(|r| !fully_qualified(r)) {
+        return DnsdbLine::Not;
+    }
+    if owner == "." {
+        DnsdbLine::Fits
+    } else {
+        DnsdbLine::Proof
+    }
+}
+
+/// Whether the objects of a top-level array are in Qihoo 360's shape
+/// (FORMATS.md §7): `rrname`, `rrtype`, `rdata`, `count`, `time_first`,
+/// `time_last` and nothing else, with `rdata` always one string of
+/// `;`-terminated values. A `;` inside an rdata (a DKIM or SPF TXT
+/// string) is not the mark; the trailing one is, and a COF array that
+/// has an rdata list, or any other COF key (`bailiwick`, `sensor_id`,
+/// `sources`, zone times, ...), is not 360's.
+fn qihoo_shape(keys: &[Key]) -> bool {
+    const QIHOO_KEYS: [&str; 6] = [
+        "rrname",
+        "rrtype",
+        "rdata",
+        "count",
+        "time_first",
+        "time_last",
+    ];
+    let mut rdata = 0;
+    for key in keys.iter().filter(|key| key.depth == 2) {
+        if !QIHOO_KEYS.contains(&key.name.as_str()) {
+            return false;
+        }
+        if key.name == "rdata" {
+            match &key.value {
+                Scalar::Str(r) if r.trim_end().ends_with(';') => rdata += 1,
+                _ => return false,
+            }
+        }
+    }
+    rdata > 0
 }
 
 fn detect_json(text: &str) -> Option<Format> {

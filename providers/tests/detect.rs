@@ -210,3 +210,178 @@ fn cof_producers_by_their_marks() {
         assert_eq!(detect(text.as_bytes()), Some(want), "{what}");
     }
 }
+
+/// DNSDB lines without a bailiwick (rdata lookups, FORMATS.md §1) are
+/// known by DNSDB's whole shape on every line: its key order and fully
+/// qualified names. Each case that is not DNSDB is a shape someone else
+/// writes (or an ambiguous one), which must stay generic COF.
+#[test]
+fn dnsdb_rdata_lookups_by_shape_on_every_line() {
+    // Lines DNSDB v1 sends for `rdata/ip` and `rdata/name` lookups.
+    let a = r#"{"count":58,"time_first":1717200000,"time_last":1722470400,"rrname":"mail.example.org.","rrtype":"A","rdata":"203.0.113.25"}"#;
+    let ns = r#"{"count":12,"time_first":1717200000,"time_last":1722470400,"rrname":"example.org.","rrtype":"NS","rdata":"ns1.example.net."}"#;
+    let root = r#"{"count":3,"zone_time_first":1717200000,"zone_time_last":1722470400,"rrname":".","rrtype":"NS","rdata":"a.root-servers.example."}"#;
+    let root_wire = r#"{"count":3,"time_first":1717200000,"time_last":1722470400,"rrname":".","rrtype":"NS","rdata":"a.root-servers.example."}"#;
+    // dnsdbq's own additions may come anywhere.
+    let dnsdbq = r#"{"count":58,"time_first":1717200000,"time_last":1722470400,"rrname":"mail.example.org.","rrtype":"A","rdata":"203.0.113.25","_dnsdbq":{"x":1}}"#;
+    // mnemonic's COF: trailing dots, but `rrname` first.
+    let mnemonic = r#"{"rrname":"www.example.com.","rrtype":"A","rdata":"192.0.2.10","count":214,"time_first":1704067200,"time_last":1725148800}"#;
+    // The same with its keys sorted (`jq -S`): `count` comes first, but
+    // the rest is not DNSDB's order.
+    let sorted = r#"{"count":214,"rdata":"192.0.2.10","rrname":"www.example.com.","rrtype":"A","time_first":1704067200,"time_last":1725148800}"#;
+    // The COF draft's order (count first) with dotted names.
+    let draft = r#"{"count":4,"time_first":1298495035,"rrtype":"A","rrname":"ietf.example.","rdata":"192.0.2.4","time_last":1298495035}"#;
+    // DNSDB's order, but a name-valued rdata without its dot.
+    let bare_target = r#"{"count":12,"time_first":1717200000,"time_last":1722470400,"rrname":"example.org.","rrtype":"CNAME","rdata":"edge.example.net"}"#;
+    // An escaped dot is part of the last label, not a trailing dot.
+    let escaped = r#"{"count":1,"time_first":1,"time_last":2,"rrname":"a\\.","rrtype":"A","rdata":"192.0.2.1"}"#;
+    let cases: [(&str, Vec<&str>, Format); 11] = [
+        ("the audit's line", vec![a], Format::Dnsdb),
+        (
+            "several rdata-lookup lines",
+            vec![a, ns, root],
+            Format::Dnsdb,
+        ),
+        ("dnsdbq additions", vec![dnsdbq, ns], Format::Dnsdb),
+        ("the root alone proves no dot", vec![root_wire], Format::Cof),
+        ("mnemonic's COF", vec![mnemonic], Format::Cof),
+        ("sorted keys", vec![sorted], Format::Cof),
+        ("the draft's order", vec![draft], Format::Cof),
+        ("name rdata without its dot", vec![bare_target], Format::Cof),
+        ("escaped final dot", vec![escaped], Format::Cof),
+        // One line that is not DNSDB's decides against it.
+        (
+            "a DNSDB-like line, then mnemonic's",
+            vec![a, mnemonic],
+            Format::Cof,
+        ),
+        (
+            "mnemonic's, then a DNSDB-like line",
+            vec![mnemonic, ns],
+            Format::Cof,
+        ),
+    ];
+    for (what, lines, want) in cases {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        assert_eq!(detect(text.as_bytes()), Some(want), "{what}");
+    }
+    // Lines with a bailiwick or zone times are DNSDB whatever else is
+    // there (as before).
+    let text = format!("{mnemonic}\n{root}\n");
+    assert_eq!(detect(text.as_bytes()), Some(Format::Dnsdb));
+}
+
+/// A top-level array is Qihoo 360 only in 360's own shape (FORMATS.md
+/// §7); a `;` inside an rdata, or a `;`-ended rdata in an array that also
+/// has COF-only keys or rdata lists, is COF.
+#[test]
+fn cof_arrays_are_not_qihoo() {
+    let qihoo = r#"{"rrname":"www.example.com","rrtype":"A","rdata":"192.0.2.10;192.0.2.11;","count":3,"time_first":1704067200,"time_last":1725148800}"#;
+    let dkim = r#"{"rrname":"s1._domainkey.example.com","rrtype":"TXT","rdata":"\"v=DKIM1; k=rsa; p=MIGf\"","time_first":1700000000,"time_last":1700000001}"#;
+    // An unquoted TXT that ends with `;`, from a COF server that names
+    // its sensor.
+    let dmarc_sensor = r#"{"rrname":"_dmarc.example.com","rrtype":"TXT","rdata":"v=DMARC1; p=none;","time_first":1700000000,"time_last":1700000001,"sensor_id":"s1"}"#;
+    let dmarc_bailiwick = r#"{"rrname":"_dmarc.example.com","rrtype":"TXT","rdata":"v=DMARC1; p=none;","bailiwick":"example.com","time_first":1700000000,"time_last":1700000001}"#;
+    let list = r#"{"rrname":"example.com","rrtype":"NS","rdata":["ns1.example.com","ns2.example.com"],"time_first":1700000000,"time_last":1700000001}"#;
+    let cases: [(&str, Vec<&str>, Format); 7] = [
+        ("360's shape", vec![qihoo], Format::Qihoo360),
+        ("DKIM TXT with `;` inside", vec![dkim], Format::Cof),
+        (
+            "DKIM after a 360-shaped object",
+            vec![qihoo, dkim],
+            Format::Cof,
+        ),
+        (
+            "`;`-ended TXT with sensor_id",
+            vec![dmarc_sensor],
+            Format::Cof,
+        ),
+        (
+            "`;`-ended TXT with bailiwick",
+            vec![dmarc_bailiwick],
+            Format::Cof,
+        ),
+        (
+            "an rdata list among `;`-ended strings",
+            vec![qihoo, list],
+            Format::Cof,
+        ),
+        ("an rdata list first", vec![list, qihoo], Format::Cof),
+    ];
+    for (what, objects, want) in cases {
+        let text = format!("[{}]", objects.join(","));
+        assert_eq!(detect(text.as_bytes()), Some(want), "{what}");
+        let pretty = format!("[\n  {}\n]\n", objects.join(",\n  "));
+        assert_eq!(detect(pretty.as_bytes()), Some(want), "{what} (pretty)");
+    }
+    // Read as detected, the DKIM string stays one TXT entry.
+    let text = format!("[{dkim}]");
+    let p = common::parse(detect(text.as_bytes()).unwrap(), &text);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.entries.len(), 1, "{:?}", p.entries);
+    assert_eq!(p.entries[0].rdata, "\"v=DKIM1; k=rsa; p=MIGf\"");
+    assert_eq!(p.entries[0].sources, ["cof"]);
+}
+
+/// Every fixture file of the crate, whole and cut to its first 200 bytes,
+/// is detected as it was before the DNSDB and Qihoo rules were tightened.
+/// A new fixture must be added here.
+#[test]
+fn every_fixture_keeps_its_format() {
+    let want = |dir: &str, file: &str| -> Option<Format> {
+        Some(match (dir, file) {
+            ("samples", "circl_cof.jsonl") => Format::Circl,
+            ("samples", "dnsdb_v1.jsonl") => Format::Dnsdb,
+            ("samples", "dnsdb_v2_saf.jsonl") => Format::Dnsdb2,
+            ("samples", "mnemonic.json") => Format::Mnemonic,
+            ("samples", "mnemonic_cof.jsonl") => Format::Cof,
+            ("samples", "otx_passive_dns.json") => Format::Otx,
+            ("samples", "passivedns_gamelinux.json") => Format::PassivednsJson,
+            ("samples", "passivedns_gamelinux.log") => Format::Passivedns,
+            ("samples", "passivetotal.json") => Format::PassiveTotal,
+            ("samples", "qihoo360_flint.json") => Format::Qihoo360,
+            ("samples", "securitytrails_dns_history.json") => Format::SecurityTrails,
+            ("samples", "suricata_eve_dns.json") => Format::Suricata,
+            ("samples", "virustotal_resolutions.json") => Format::VirusTotal,
+            ("samples", "virustotal_v2_domain_report.json") => Format::VirusTotal2,
+            ("samples", "virustotal_v2_ip_report.json") => Format::VirusTotal2,
+            ("samples", "zeek_dns.json") => Format::ZeekJson,
+            ("samples", "zeek_dns.log") => Format::Zeek,
+            ("exports", "analyzer-d4-passivedns__eg.json") => Format::Circl,
+            ("exports", "dnsdb2-python__saf_records.jsonl") => Format::Dnsdb2,
+            ("exports", "gamelinux-passivedns__README_example.log") => Format::Passivedns,
+            ("exports", "pdns-qof__draft-cof-08_examples.jsonl") => Format::Cof,
+            ("exports", "pdns-qof__testdata_data.jsonl") => Format::Cof,
+            ("exports", f) if f.starts_with("zeek__") => Format::Zeek,
+            _ => return None,
+        })
+    };
+    let mut seen = 0;
+    for dir in ["samples", "exports"] {
+        let mut files: Vec<String> = std::fs::read_dir(common::data_path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        for file in files {
+            let Some(format) = want(dir, &file) else {
+                panic!("{dir}/{file} has no expected format in this test");
+            };
+            let bytes = common::data(&format!("{dir}/{file}"));
+            assert_eq!(detect(&bytes), Some(format), "{dir}/{file}");
+            let head = &bytes[..bytes.len().min(200)];
+            assert_eq!(detect(head), Some(format), "{dir}/{file} (200 bytes)");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 40, "only {seen} fixtures found");
+    // Each line of the DNSDB v1 sample alone is DNSDB too, its rdata
+    // lookup (the last line, no bailiwick) included; each line of
+    // mnemonic's COF alone stays generic COF.
+    for line in common::text("samples/dnsdb_v1.jsonl").lines() {
+        assert_eq!(detect(line.as_bytes()), Some(Format::Dnsdb), "{line}");
+    }
+    for line in common::text("samples/mnemonic_cof.jsonl").lines() {
+        assert_eq!(detect(line.as_bytes()), Some(Format::Cof), "{line}");
+    }
+}
