@@ -187,6 +187,16 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
                 );
             }
             for (why, n) in &r.skipped {
+                // Not records but whole answers cut short: the operator
+                // has an incomplete export and should fetch the rest.
+                if matches!(why.as_str(), "more-pages" | "saf-limited") {
+                    log.warn(
+                        "summary",
+                        &format!("{n} incomplete exports ({why}): the provider had more than these files hold"),
+                        json!({"incomplete": n, "reason": why}),
+                    );
+                    continue;
+                }
                 log.info(
                     "summary",
                     &format!("{n} records skipped: {why}"),

@@ -933,3 +933,24 @@ fn passivedns_logs_with_their_own_field_spec() {
     );
     assert!(!dir.path().join("never.pdns").exists());
 }
+
+/// One page of a longer provider answer is said even with `--quiet`:
+/// the operator holds an incomplete export.
+#[test]
+fn an_incomplete_export_is_a_warning() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../providers/tests/data/samples/virustotal_resolutions.json");
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["build", "-q", "-o"])
+        .arg(dir.path().join("vt.pdns"))
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("1 incomplete exports (more-pages)"),
+        "{stderr}"
+    );
+}
