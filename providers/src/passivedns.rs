@@ -10,10 +10,16 @@
 //! time (`H` wins over `S`/`M`), `h` sensor host, `c` client, `w` client
 //! MAC, `s` server, `W` server MAC, `p` protocol, `C` class, `Q` query,
 //! `L` query length, `T` type, `A` answer, `l` answer length, `t` TTL,
-//! `n` count. The spec must hold a time (`H` or `S`), `Q`, `T` and `A`.
-//! Lines starting with `#` are comments. An answer that itself contains
-//! the delimiter (a TXT string) is rejoined, since it is the only free
-//! text column.
+//! `n` count. The spec must hold a time (`H` or `S`), `Q`, `T` and `A`;
+//! every other letter passivedns accepts is taken and its column skipped
+//! (`h` names the sensor, see below). Lines starting with `#` are
+//! comments. An answer that itself contains the delimiter (a TXT string)
+//! is rejoined, since it is the only free text column, but only when the
+//! type column holds one of the mnemonics whose answer is free text
+//! (`TXT`, `SPF`, `HINFO`, `NAPTR`, any case): passivedns always writes
+//! mnemonics for those, so a number there (a line written with another
+//! spec, e.g. `L` query length before `T`) is a `fields` error rather
+//! than an answer glued from two columns.
 //!
 //! # JSON (`-j`)
 //!
@@ -30,10 +36,13 @@
 //! the answer, first = last = the time (a last-seen time of passivedns's
 //! cache; aggregation builds the interval), count = the count field (the
 //! observations since the last print), label `passivedns` or
-//! `passivedns:HOST` with `h`/`hostname`. The `H` text time is local time
-//! of the sensor with no zone: it is read as UTC (the zone is unknowable
-//! from the log). Records of a class other than `IN` are skipped
-//! (`not-in-class`).
+//! `passivedns:HOST` with `h`/`hostname`. The `H` text time is
+//! `strftime("%Y-%m-%d %H:%M:%S")` of the sensor's **local time** plus
+//! `.usec`, with no zone: it is read as UTC (the zone is unknowable from
+//! the log), so a sensor not running in UTC is off by its offset, and
+//! the hour repeated when daylight saving time ends is ambiguous. Run
+//! passivedns with `TZ=UTC`, or use `S`, for exact times. Records of a
+//! class other than `IN` are skipped (`not-in-class`).
 //!
 //! # What the answer does not say
 //!
@@ -57,10 +66,29 @@ use crate::common::{
 use crate::error::{quote, ErrorKind, ParseError};
 use crate::time::{self, End};
 
-/// The default `-f` field letters.
-pub(crate) const DEFAULT_FIELDS: &str = "SMcsCQTAtn";
-/// The default `-d` delimiter.
-pub(crate) const DEFAULT_DELIMITER: &str = "||";
+/// The default `-f` field letters of passivedns.
+pub const DEFAULT_FIELDS: &str = "SMcsCQTAtn";
+/// The default `-d` delimiter of passivedns.
+pub const DEFAULT_DELIMITER: &str = "||";
+/// Every `-f` letter passivedns accepts (FORMATS.md §9.1, `src/passivedns.c`).
+pub const FIELD_LETTERS: &str = "HSMcswWpCQLTAltnh";
+/// Types whose answer passivedns prints as free text that may hold the
+/// delimiter (TXT and SPF strings, HINFO and NAPTR space-joined rdata
+/// fields), by the mnemonic passivedns writes for them.
+const FREE_TEXT_TYPES: [&str; 4] = ["TXT", "SPF", "HINFO", "NAPTR"];
+
+/// Checks a `-f` field spec and `-d` delimiter as a text log import
+/// would use them (see [`crate::Options::passivedns_fields`]), so that a
+/// command line can refuse a bad one before reading any input.
+///
+/// # Errors
+///
+/// A `no-header` error naming the problem: a letter passivedns does not
+/// know, a spec without a time (`H` or `S`), `Q`, `T` or `A`, or an empty
+/// delimiter or one holding a line break.
+pub fn check_spec(fields: &str, delimiter: &str) -> Result<(), ParseError> {
+    Spec::new(fields, delimiter).map(|_| ())
+}
 
 /// One column of the text log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +136,15 @@ impl Spec {
         if delimiter.is_empty() {
             return Err(bad("the passivedns delimiter is empty".into()));
         }
-        if let Some(c) = letters.chars().find(|c| !"HSMcswWpCQLTAltnh".contains(*c)) {
-            return Err(bad(format!("unknown passivedns field letter {c:?}")));
+        // Lines are split on line breaks before any field is cut, so such
+        // a delimiter could never be found.
+        if delimiter.contains(['\n', '\r']) {
+            return Err(bad("the passivedns delimiter holds a line break".into()));
+        }
+        if let Some(c) = letters.chars().find(|c| !FIELD_LETTERS.contains(*c)) {
+            return Err(bad(format!(
+                "unknown passivedns field letter {c:?} (passivedns -f knows {FIELD_LETTERS})"
+            )));
         }
         let has = |c: char| letters.contains(c);
         let time = if has('H') {
@@ -242,7 +277,7 @@ pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<()
         match col {
             Col::Time(kind) => {
                 let t = match kind {
-                    TimeCol::Ymdhms => time::parse_text(raw, End::First),
+                    TimeCol::Ymdhms => parse_ymdhms(raw),
                     TimeCol::SecUsec | TimeCol::Sec => time::parse_epoch_text(raw.trim()),
                 };
                 obs.time = t.ok_or_else(|| {
@@ -261,6 +296,44 @@ pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<()
         }
     }
     emit(ctx, &obs)
+}
+
+/// The `H` time: `YYYY-MM-DD HH:MM:SS.usec` exactly as passivedns's
+/// `strftime` and `%06lu` print it (the fraction is optional, in case a
+/// log was trimmed), read as UTC (see the module docs). Other shapes that
+/// [`time::parse_text`] would take (epoch seconds, `T`, zones, a bare
+/// date) are refused: they mean the spec does not match the log.
+fn parse_ymdhms(raw: &str) -> Option<u64> {
+    let (ymdhms, frac) = match raw.split_at_checked(19) {
+        Some((a, "")) => (a, None),
+        Some((a, rest)) => (a, Some(rest.strip_prefix('.')?)),
+        None => return None,
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let shape = ymdhms.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b' ',
+        13 | 16 => b == b':',
+        _ => b.is_ascii_digit(),
+    });
+    if !shape {
+        return None;
+    }
+    // The shape is fixed above, so this reads it as a zone-less date and
+    // time (UTC); it also checks the ranges (month, day, hour, ...).
+    time::parse_text(ymdhms, End::First)
+}
+
+/// Whether a type column holds a mnemonic whose answer is free text.
+/// Numbers are refused on purpose: passivedns writes these four types by
+/// name, and a number (`16`) in the type column means the line was
+/// written with another field spec.
+fn is_free_text_type(t: &str) -> bool {
+    FREE_TEXT_TYPES.iter().any(|m| t.eq_ignore_ascii_case(m))
 }
 
 /// Splits a line into the spec's columns. The answer is the only column
@@ -300,14 +373,7 @@ fn split_line<'l>(spec: &Spec, line: &'l str) -> Result<Vec<&'l str>, ParseError
         .iter()
         .position(|c| *c == Col::Type)
         .and_then(|t| parts.get(t))
-        // The mnemonic only, as gamelinux prints these types: a number in
-        // the type column of a line with too many fields is more likely a
-        // log written with another -f (a query length, say) than type 16.
-        .is_some_and(|t| {
-            ["TXT", "SPF", "HINFO", "NAPTR"]
-                .iter()
-                .any(|m| t.trim().eq_ignore_ascii_case(m))
-        });
+        .is_some_and(|t| is_free_text_type(t));
     if !free_text {
         return Err(fields_error(found, n));
     }
@@ -317,9 +383,16 @@ fn split_line<'l>(spec: &Spec, line: &'l str) -> Result<Vec<&'l str>, ParseError
 }
 
 fn fields_error(got: usize, want: usize) -> ParseError {
+    let more = if got > want {
+        // Say why extra fields were not taken as part of the answer, the
+        // usual cause being a log written with another -f or -d.
+        " (extra fields are part of the answer only for TXT, SPF, HINFO and NAPTR; is the field spec right?)"
+    } else {
+        ""
+    };
     ParseError::new(
         ErrorKind::Fields,
-        format!("{got} fields, the passivedns field spec has {want}"),
+        format!("{got} fields, the passivedns field spec has {want}{more}"),
     )
 }
 

@@ -505,6 +505,155 @@ fn passivedns_field_specs_and_delimiters() {
     assert_eq!(out[0].rrname, "caf\\233.example");
 }
 
+/// Every `-f` letter gamelinux passivedns takes (FORMATS.md §9.1) is
+/// accepted; the columns that carry nothing an entry stores (client and
+/// server addresses and MACs, protocol, lengths, TTL) are skipped, and
+/// the columns come in passivedns's print order whatever the letter order.
+#[test]
+fn passivedns_every_field_letter() {
+    // All seventeen letters: H wins over S and M, as in passivedns.
+    let opts = Options {
+        passivedns_fields: Some("nltALTQCpWswchMSH".into()),
+        ..Options::default()
+    };
+    let line = "2024-08-01 00:00:00.000001||sensor-1||10.0.0.5||00:11:22:33:44:55||192.0.2.53\
+                ||66:77:88:99:aa:bb||udp||IN||www.example.com.||16||A||192.0.2.1||9||60||7";
+    let p = parse_with(Format::Passivedns, &opts, line);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_entries(
+        &p.entries,
+        &[entry(
+            "www.example.com",
+            A,
+            "192.0.2.1",
+            AUG1,
+            AUG1,
+            Some(7),
+            "passivedns:sensor-1",
+            None,
+        )],
+    );
+    // S and M make one `sec.usec` column; `p` (tcp/udp) alone is skipped.
+    let opts = Options {
+        passivedns_fields: Some("SMpQTA".into()),
+        ..Options::default()
+    };
+    let p = parse_with(
+        Format::Passivedns,
+        &opts,
+        "1722470400.999999||tcp||a.example.||AAAA||2001:db8::1",
+    );
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_entries(
+        &p.entries,
+        &[entry(
+            "a.example",
+            AAAA,
+            "2001:db8::1",
+            AUG1,
+            AUG1,
+            None,
+            "passivedns",
+            None,
+        )],
+    );
+}
+
+/// The `H` column is `YYYY-MM-DD HH:MM:SS.usec` (local time of the
+/// sensor, read as UTC): other time shapes mean the spec does not match
+/// the log and are `time` errors, not silently taken.
+#[test]
+fn passivedns_h_time_is_read_as_printed() {
+    let opts = Options {
+        passivedns_fields: Some("HQTA".into()),
+        ..Options::default()
+    };
+    let good = "2024-08-01 00:00:00.123456||a.example.||A||192.0.2.1\n\
+                2024-08-01 00:00:59||b.example.||A||192.0.2.2\n";
+    let p = parse_with(Format::Passivedns, &opts, good);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let times: Vec<u64> = p.entries.iter().map(|e| e.time_first).collect();
+    assert_eq!(times, [AUG1, AUG1 + 59]);
+    for bad in [
+        // An `S`/`SM` column read with `H`.
+        "1722470400.123456",
+        "1722470400",
+        // Shapes passivedns never prints.
+        "2024-08-01T00:00:00.123456",
+        "2024-08-01 00:00:00.123456+02:00",
+        "2024-08-01 00:00:00.",
+        "2024-08-01",
+        "2024-08-01 24:00:00.000000",
+        "2024-02-30 00:00:00.000000",
+        " 2024-08-01 00:00:00.000000",
+        "2024-08-01 00:00:00.00000é",
+    ] {
+        let p = parse_with(
+            Format::Passivedns,
+            &opts,
+            &format!("{bad}||a.example.||A||192.0.2.1"),
+        );
+        assert_eq!(reasons(&p), ["bad-time"], "{bad:?}");
+    }
+}
+
+/// Only a type mnemonic of a free-text answer (TXT, SPF, HINFO, NAPTR, any
+/// case) lets extra delimiter-separated pieces join the answer. A number
+/// in the type column (a `...QLTA...` log read with the default spec puts
+/// the query length there, and 16 is TXT's number) is a `fields` error.
+#[test]
+fn passivedns_numeric_type_never_rejoins_the_answer() {
+    // Written with -f SMcsCQLTAtn, read with the default SMcsCQTAtn.
+    let line =
+        "1722470400.000001||10.0.0.1||192.0.2.53||IN||www.example.com.||16||A||192.0.2.1||300||1";
+    let p = parse(Format::Passivedns, line);
+    assert!(p.entries.is_empty(), "{:?}", p.entries);
+    assert_eq!(reasons(&p), ["bad-fields"]);
+    assert!(
+        p.errors[0].1.message().contains("field spec"),
+        "{}",
+        p.errors[0].1
+    );
+    for t in ["13", "35", "99", "TYPE16"] {
+        let l = format!("1||c||s||IN||a.example.||{t}||x||y||300||1");
+        assert_eq!(
+            reasons(&parse(Format::Passivedns, &l)),
+            ["bad-fields"],
+            "{t}"
+        );
+    }
+    // The mnemonics still rejoin, in any case.
+    let lines = "1||c||s||IN||a.example.||txt||\"a||b\"||300||1\n\
+                 1||c||s||IN||a.example.||SPF||\"v=spf1 ||x\"||300||1\n\
+                 1||c||s||IN||a.example.||HINFO||\"PC||x\" \"Linux\"||300||1\n";
+    let p = parse(Format::Passivedns, lines);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let got: Vec<(u16, &str)> = p
+        .entries
+        .iter()
+        .map(|e| (e.rrtype, e.rdata.as_str()))
+        .collect();
+    assert_eq!(got[0], (TXT, "\"a||b\""));
+    assert_eq!(got[1], (SPF, "\"v=spf1 ||x\""));
+    assert_eq!(got[2].0, 13);
+    assert!(got[2].1.contains("PC||x"), "{got:?}");
+}
+
+/// A bad spec is refused up front with the letter named and the known
+/// letters listed; a delimiter with a line break could never match.
+#[test]
+fn passivedns_check_spec_names_the_problem() {
+    use pdns_providers::passivedns::{check_spec, FIELD_LETTERS};
+    assert!(check_spec("SMcsCQTAtn", "||").is_ok());
+    assert!(check_spec(FIELD_LETTERS, "\t").is_ok());
+    let e = check_spec("SMcsCQTAtnx", "||").unwrap_err();
+    assert!(e.message().contains("'x'"), "{e}");
+    assert!(e.message().contains(FIELD_LETTERS), "{e}");
+    for (f, d) in [("SQT", "||"), ("MQTA", "||"), ("SQTA", ""), ("SQTA", "\n")] {
+        assert!(check_spec(f, d).is_err(), "{f:?} {d:?}");
+    }
+}
+
 #[test]
 fn zeek_edge_cases() {
     let hdr = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#fields\tts\tid.resp_p\tquery\tqclass\tqtype\trcode\tanswers\n";
