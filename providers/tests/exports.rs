@@ -21,6 +21,14 @@ fn zeek(name: &str) -> pdns_providers::Parsed {
     )
 }
 
+/// (owner, rdata) of each entry, in order.
+fn owners(p: &pdns_providers::Parsed) -> Vec<(&str, &str)> {
+    p.entries
+        .iter()
+        .map(|e| (e.rrname.as_str(), e.rdata.as_str()))
+        .collect()
+}
+
 fn z(rrname: &str, rrtype: u16, rdata: &str) -> pdnsfile::Entry {
     entry(rrname, rrtype, rdata, TS, TS, Some(1), "zeek", None)
 }
@@ -78,13 +86,8 @@ fn circl_swaps_of_every_type_are_undone() {
 {"rrtype": "TXT", "rrname": "token123", "rdata": "circl.lu", "time_first": 1696798385, "time_last": 1696798385}
 {"rrtype": "TXT", "rrname": "other.example", "rdata": "\"two words\"", "time_first": 1696798385, "time_last": 1696798385}"#;
     let p = parse(Format::Circl, lines);
-    let owners: Vec<(&str, &str)> = p
-        .entries
-        .iter()
-        .map(|e| (e.rrname.as_str(), e.rdata.as_str()))
-        .collect();
     assert_eq!(
-        owners,
+        owners(&p),
         [
             ("circl.lu", "\"v=spf1 mx -all\""),
             ("circl.lu", "0 issue \"letsencrypt.org\""),
@@ -121,13 +124,8 @@ fn circl_name_records_before_any_proof() {
 {"rrtype": "A", "rrname": "185.194.93.14", "rdata": "circl.lu", "count": "19", "time_first": "1696798385", "time_last": "1697890824"}
 {"rrtype": "NS", "rrname": "ns2.eurodns.com", "rdata": "circl.lu", "count": "5", "time_first": "1696798385", "time_last": "1697701116"}"#;
     let p = parse(Format::Circl, lines);
-    let owners: Vec<(&str, &str)> = p
-        .entries
-        .iter()
-        .map(|e| (e.rrname.as_str(), e.rdata.as_str()))
-        .collect();
     assert_eq!(
-        owners,
+        owners(&p),
         [
             ("ns1.eurodns.com", "circl.lu"),
             ("circl.lu", "185.194.93.14"),
