@@ -58,6 +58,11 @@ enum Command {
         /// ran with (default ||).
         #[arg(long, value_name = "DELIMITER")]
         passivedns_delimiter: Option<String>,
+        /// gamelinux passivedns logs: the time zone the sensor ran in, for
+        /// its local `H` times (an IANA name such as Europe/Berlin, or an
+        /// offset such as +05:30; default UTC).
+        #[arg(long, value_name = "ZONE")]
+        passivedns_time_zone: Option<String>,
         /// Memory budget for sorting (e.g. 512M, 1G; at least 64M).
         #[arg(long, default_value = "1G", value_parser = parse_build_memory)]
         memory: usize,
@@ -154,6 +159,7 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
             query,
             passivedns_fields,
             passivedns_delimiter,
+            passivedns_time_zone,
             base,
             memory,
             level,
@@ -170,6 +176,7 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
                 query,
                 passivedns_fields,
                 passivedns_delimiter,
+                passivedns_time_zone,
                 base,
                 memory,
                 level,

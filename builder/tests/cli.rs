@@ -934,6 +934,47 @@ fn passivedns_logs_with_their_own_field_spec() {
     assert!(!dir.path().join("never.pdns").exists());
 }
 
+/// `--passivedns-time-zone` places a sensor's local `H` times in its
+/// zone; an unknown zone stops the run before any input is read.
+#[test]
+fn passivedns_local_times_in_the_sensor_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("passivedns.log");
+    fs::write(
+        &log,
+        "2024-08-01 02:00:00.000001||www.example.com.||A||192.0.2.1||5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("z.pdns");
+    let o = bin()
+        .args(["build", "-q", "--passivedns-fields", "HQTAn"])
+        .args(["--passivedns-time-zone", "Europe/Berlin", "-o"])
+        .arg(&out)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let a = Archive::open(&out).unwrap();
+    // 02:00 in Berlin's summer is midnight UTC.
+    assert_eq!(first_entry(&a, "www.example.com").time_last, 1_722_470_400);
+
+    let never = dir.path().join("never.pdns");
+    let bad = bin()
+        .args(["build", "--passivedns-time-zone", "Europe/Atlantis", "-o"])
+        .arg(&never)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_ne!(bad.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("--passivedns-time-zone: unknown time zone \"Europe/Atlantis\""),
+        "{stderr}"
+    );
+    assert!(!never.exists());
+}
+
 /// One page of a longer provider answer is said even with `--quiet`:
 /// the operator holds an incomplete export.
 #[test]

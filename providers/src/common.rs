@@ -360,6 +360,9 @@ pub(crate) struct Settings {
     /// The queried value, normalized (an address in canonical text, a
     /// name normalized), if the caller gave one.
     pub query: Option<String>,
+    /// The zone of zone-less local times (gamelinux passivedns `H`);
+    /// `None` reads them as UTC.
+    pub time_zone: Option<jiff::tz::TimeZone>,
 }
 
 /// Where records go: entries, errors, and counts of deliberately skipped

@@ -36,6 +36,12 @@ pub struct Options {
     pub passivedns_fields: Option<String>,
     /// gamelinux passivedns `-d` delimiter of a text log (default `||`).
     pub passivedns_delimiter: Option<String>,
+    /// The time zone of the sensor, for gamelinux passivedns `H` times
+    /// (text `H` column, JSON `timestamp` without `timestamp_s`), which
+    /// it prints as local time without a zone: an IANA name
+    /// (`Europe/Berlin`), `UTC`, or a fixed offset (`+05:30`). Default
+    /// UTC. See [`crate::passivedns::parse_time_zone`].
+    pub passivedns_time_zone: Option<String>,
 }
 
 /// The result of [`Parser::parse_text`].
@@ -76,6 +82,7 @@ impl Parser {
                 label: format.default_source().to_string(),
                 overridden: false,
                 query: None,
+                time_zone: None,
             },
             // The default spec is valid; `with_options` replaces it.
             spec: Spec::new(passivedns::DEFAULT_FIELDS, passivedns::DEFAULT_DELIMITER).ok(),
@@ -89,9 +96,10 @@ impl Parser {
     ///
     /// # Errors
     ///
-    /// A `no-header` error when the passivedns field spec or delimiter is
-    /// unusable, a `bad-name` error when the query is neither an address
-    /// nor a name, a `bad-shape` error when the source label is empty.
+    /// A `no-header` error when the passivedns field spec, delimiter or
+    /// time zone is unusable, a `bad-name` error when the query is neither
+    /// an address nor a name, a `bad-shape` error when the source label is
+    /// empty.
     pub fn with_options(format: Format, options: &Options) -> Result<Parser, ParseError> {
         let mut p = Parser::new(format);
         if let Some(s) = &options.source {
@@ -115,6 +123,9 @@ impl Parser {
                     ),
                 )
             })?);
+        }
+        if let Some(z) = &options.passivedns_time_zone {
+            p.settings.time_zone = Some(passivedns::parse_time_zone(z)?);
         }
         if options.passivedns_fields.is_some() || options.passivedns_delimiter.is_some() {
             p.spec = Some(Spec::new(

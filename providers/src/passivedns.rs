@@ -38,11 +38,16 @@
 //! observations since the last print), label `passivedns` or
 //! `passivedns:HOST` with `h`/`hostname`. The `H` text time is
 //! `strftime("%Y-%m-%d %H:%M:%S")` of the sensor's **local time** plus
-//! `.usec`, with no zone: it is read as UTC (the zone is unknowable from
-//! the log), so a sensor not running in UTC is off by its offset, and
-//! the hour repeated when daylight saving time ends is ambiguous. Run
-//! passivedns with `TZ=UTC`, or use `S`, for exact times. Records of a
-//! class other than `IN` are skipped (`not-in-class`).
+//! `.usec`, with no zone: the log cannot say which, so it is read in the
+//! zone given as [`crate::Options::passivedns_time_zone`] (the sensor's
+//! `TZ`; an IANA name or a fixed offset), UTC by default. A local time
+//! in the hour repeated when daylight saving time ends is ambiguous: it
+//! is read as the earlier of the two instants (the first pass through
+//! that hour); one in the hour skipped when it starts does not exist on
+//! the sensor's clock and is moved forward by the gap (RFC 5545's rule,
+//! jiff's "compatible"). Run passivedns with `TZ=UTC`, or use `S`, for
+//! exact times. Records of a class other than `IN` are skipped
+//! (`not-in-class`).
 //!
 //! # What the answer does not say
 //!
@@ -277,7 +282,7 @@ pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<()
         match col {
             Col::Time(kind) => {
                 let t = match kind {
-                    TimeCol::Ymdhms => parse_ymdhms(raw),
+                    TimeCol::Ymdhms => parse_ymdhms(raw, ctx.settings.time_zone.as_ref()),
                     TimeCol::SecUsec | TimeCol::Sec => time::parse_epoch_text(raw.trim()),
                 };
                 obs.time = t.ok_or_else(|| {
@@ -300,10 +305,11 @@ pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<()
 
 /// The `H` time: `YYYY-MM-DD HH:MM:SS.usec` exactly as passivedns's
 /// `strftime` and `%06lu` print it (the fraction is optional, in case a
-/// log was trimmed), read as UTC (see the module docs). Other shapes that
-/// [`time::parse_text`] would take (epoch seconds, `T`, zones, a bare
-/// date) are refused: they mean the spec does not match the log.
-fn parse_ymdhms(raw: &str) -> Option<u64> {
+/// log was trimmed), read in `zone` (UTC when `None`; see the module
+/// docs). Other shapes that [`time::parse_text`] would take (epoch
+/// seconds, `T`, zones, a bare date) are refused: they mean the spec does
+/// not match the log.
+fn parse_ymdhms(raw: &str, zone: Option<&jiff::tz::TimeZone>) -> Option<u64> {
     let (ymdhms, frac) = match raw.split_at_checked(19) {
         Some((a, "")) => (a, None),
         Some((a, rest)) => (a, Some(rest.strip_prefix('.')?)),
@@ -325,7 +331,85 @@ fn parse_ymdhms(raw: &str) -> Option<u64> {
     }
     // The shape is fixed above, so this reads it as a zone-less date and
     // time (UTC); it also checks the ranges (month, day, hour, ...).
-    time::parse_text(ymdhms, End::First)
+    let utc = time::parse_text(ymdhms, End::First)?;
+    let Some(zone) = zone else {
+        return Some(utc);
+    };
+    // The same wall-clock reading, placed in the sensor's zone.
+    let seconds = i64::try_from(utc).ok()?;
+    let civil = jiff::Timestamp::from_second(seconds)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .datetime();
+    let instant = zone.to_ambiguous_timestamp(civil).compatible().ok()?;
+    u64::try_from(instant.as_second()).ok()
+}
+
+/// The time zone a sensor printed its local times in: an IANA name
+/// (`Europe/Berlin`, `UTC`), looked up in the system's time zone
+/// database and else in a copy built into the program, or a fixed
+/// offset from UTC (`+05:30`, `-08:00`, `+0200`).
+///
+/// # Errors
+///
+/// A `no-header` error for anything else, naming it.
+pub fn parse_time_zone(text: &str) -> Result<jiff::tz::TimeZone, ParseError> {
+    let bad = || {
+        ParseError::new(
+            ErrorKind::Header,
+            format!(
+                "unknown time zone {}: give an IANA name such as Europe/Berlin or UTC, or an offset such as +05:30",
+                quote(text)
+            ),
+        )
+    };
+    let t = text.trim();
+    if let Some(offset) = fixed_offset(t) {
+        return jiff::tz::Offset::from_seconds(offset)
+            .map(jiff::tz::TimeZone::fixed)
+            .map_err(|_| bad());
+    }
+    // Names are ASCII letters, digits and `/_-+`; anything else (a path,
+    // `..`) is refused before the database is asked.
+    let name_like = !t.is_empty()
+        && !t.contains("..")
+        && !t.starts_with('/')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+    if !name_like {
+        return Err(bad());
+    }
+    jiff::tz::TimeZone::get(t).map_err(|_| bad())
+}
+
+/// Seconds east of UTC of `+HH:MM`, `-HH:MM`, `+HHMM` or `+HH` (at most
+/// 14 hours: no zone's clock is further from UTC), or `None`.
+fn fixed_offset(t: &str) -> Option<i32> {
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'+' => (1, t.get(1..)?),
+        b'-' => (-1, t.get(1..)?),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|&c| c != ':').collect();
+    let colons = rest.matches(':').count();
+    let shaped = digits.bytes().all(|b| b.is_ascii_digit())
+        && match digits.len() {
+            2 => colons == 0,
+            4 => colons == 0 || (colons == 1 && rest.find(':') == Some(2)),
+            _ => false,
+        };
+    if !shaped {
+        return None;
+    }
+    let hours: i32 = digits.get(..2)?.parse().ok()?;
+    let minutes: i32 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// Whether a type column holds a mnemonic whose answer is free text.
@@ -401,6 +485,12 @@ pub(crate) fn json_record(ctx: &mut Ctx<'_>, v: &Value) -> Result<(), ParseError
     let obj = as_obj(v, "line")?;
     let time = match (get(obj, "timestamp_s"), get(obj, "timestamp")) {
         (Some(t), _) => time_of(t, Unit::Seconds, End::First, "timestamp_s")?,
+        // The local-time text, in the sensor's zone when it was given.
+        (None, Some(Value::String(s))) if ctx.settings.time_zone.is_some() => {
+            parse_ymdhms(s, ctx.settings.time_zone.as_ref()).ok_or_else(|| {
+                ParseError::new(ErrorKind::Time, format!("bad timestamp {}", quote(s)))
+            })?
+        }
         (None, Some(t)) => time_of(t, Unit::Seconds, End::First, "timestamp")?,
         (None, None) => return Err(missing("timestamp_s")),
     };

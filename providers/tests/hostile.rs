@@ -597,6 +597,79 @@ fn passivedns_h_time_is_read_as_printed() {
     }
 }
 
+/// `H` times are the sensor's local time: read in the zone the operator
+/// names, with its daylight saving rules (an ambiguous time in the hour
+/// repeated in autumn is the first pass through it; one in the hour
+/// skipped in spring moves forward by the gap), or at a fixed offset.
+/// The JSON log's `timestamp` (used without `timestamp_s`) follows the
+/// same zone.
+#[test]
+fn passivedns_h_times_in_the_sensor_time_zone() {
+    let zoned = |zone: &str, time: &str| -> u64 {
+        let opts = Options {
+            passivedns_fields: Some("HQTA".into()),
+            passivedns_time_zone: Some(zone.into()),
+            ..Options::default()
+        };
+        let p = parse_with(
+            Format::Passivedns,
+            &opts,
+            &format!("{time}||a.example.||A||192.0.2.1\n"),
+        );
+        assert!(p.errors.is_empty(), "{zone} {time}: {:?}", p.errors);
+        p.entries[0].time_first
+    };
+    // Summer (UTC+2), winter (UTC+1), autumn's repeated hour, spring's
+    // skipped hour (the values as Python's zoneinfo computes them).
+    assert_eq!(zoned("Europe/Berlin", "2024-08-01 00:00:00.5"), AUG1 - 7200);
+    assert_eq!(zoned("Europe/Berlin", "2024-01-15 12:00:00"), 1_705_316_400);
+    assert_eq!(zoned("Europe/Berlin", "2024-10-27 02:30:00"), 1_729_989_000);
+    assert_eq!(zoned("Europe/Berlin", "2024-03-31 02:30:00"), 1_711_848_600);
+    assert_eq!(zoned("UTC", "2024-08-01 00:00:00"), AUG1);
+    assert_eq!(zoned("+05:30", "2024-08-01 00:00:00"), AUG1 - 19_800);
+    assert_eq!(zoned("-0800", "2024-08-01 00:00:00"), AUG1 + 28_800);
+    assert_eq!(zoned("+02", "2024-08-01 00:00:00"), AUG1 - 7200);
+
+    let opts = Options {
+        passivedns_time_zone: Some("America/New_York".into()),
+        ..Options::default()
+    };
+    let json = r#"{"timestamp":"2024-08-01 00:00:00","query":"a.example.","type":"A","answer":"192.0.2.1","class":"IN"}"#;
+    let p = parse_with(Format::PassivednsJson, &opts, json);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.entries[0].time_first, AUG1 + 4 * 3600);
+    // timestamp_s is an instant: no zone applies to it.
+    let json = r#"{"timestamp_s":1722470400,"timestamp":"2024-08-01 00:00:00","query":"a.example.","type":"A","answer":"192.0.2.1"}"#;
+    assert_eq!(
+        parse_with(Format::PassivednsJson, &opts, json).entries[0].time_first,
+        AUG1
+    );
+}
+
+/// A time zone that is neither a known IANA name nor an offset is refused
+/// when the parser is made, naming it; names are never taken as paths.
+#[test]
+fn passivedns_unknown_time_zones_are_refused() {
+    for bad in [
+        "",
+        "Mars/Olympus_Mons",
+        "../../etc/passwd",
+        "/etc/localtime",
+        "+25:00",
+        "+05:60",
+        "+5:30",
+        "+05:30:00",
+        "UTC; rm -rf",
+    ] {
+        let opts = Options {
+            passivedns_time_zone: Some(bad.into()),
+            ..Options::default()
+        };
+        let e = Parser::with_options(Format::Passivedns, &opts).unwrap_err();
+        assert!(e.to_string().contains("unknown time zone"), "{bad:?}: {e}");
+    }
+}
+
 /// Only a type mnemonic of a free-text answer (TXT, SPF, HINFO, NAPTR, any
 /// case) lets extra delimiter-separated pieces join the answer. A number
 /// in the type column (a `...QLTA...` log read with the default spec puts

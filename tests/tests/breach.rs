@@ -158,6 +158,7 @@ fn build(dir: &Path) -> Federation {
         query: None,
         passivedns_fields: None,
         passivedns_delimiter: None,
+        passivedns_time_zone: None,
         base: None,
         memory: 64 << 20,
         level: pdns_build::cmd::build::DEFAULT_LEVEL,

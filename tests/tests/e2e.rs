@@ -22,6 +22,7 @@ fn build(out: &Path, inputs: Vec<PathBuf>) {
         query: None,
         passivedns_fields: None,
         passivedns_delimiter: None,
+        passivedns_time_zone: None,
         base: None,
         memory: 64 << 20,
         level: pdns_build::cmd::build::DEFAULT_LEVEL,

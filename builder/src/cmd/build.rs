@@ -48,6 +48,9 @@ pub struct BuildArgs {
     pub passivedns_fields: Option<String>,
     /// gamelinux passivedns `-d` delimiter of text logs (`None`: `||`).
     pub passivedns_delimiter: Option<String>,
+    /// The sensor's time zone for gamelinux passivedns local times
+    /// (`None`: UTC); see `Options::passivedns_time_zone`.
+    pub passivedns_time_zone: Option<String>,
     /// Memory budget for the external sort, in bytes.
     pub memory: usize,
     /// zstd level of record and name blocks ([`DEFAULT_LEVEL`] unless the
@@ -313,8 +316,16 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             passivedns_delimiter: args.passivedns_delimiter.clone(),
             ..Options::default()
         };
-        Parser::with_options(Format::Passivedns, &options)
-            .map_err(|e| anyhow::anyhow!("--passivedns-fields/--passivedns-delimiter: {e}"))?;
+        Parser::with_options(Format::Passivedns, &options).map_err(|e| {
+            anyhow::anyhow!(
+                "--passivedns-fields/--passivedns-delimiter: {}",
+                e.message()
+            )
+        })?;
+    }
+    if let Some(zone) = &args.passivedns_time_zone {
+        pdns_providers::passivedns::parse_time_zone(zone)
+            .map_err(|e| anyhow::anyhow!("--passivedns-time-zone: {}", e.message()))?;
     }
     let lock = OutputLock::acquire(&args.output)?;
     lock.remove_stale_temporaries(&args.output);
@@ -839,6 +850,7 @@ fn read_one(
         query: args.query.clone(),
         passivedns_fields: args.passivedns_fields.clone(),
         passivedns_delimiter: args.passivedns_delimiter.clone(),
+        passivedns_time_zone: args.passivedns_time_zone.clone(),
     };
     let mut parser =
         Parser::with_options(format, &options).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
