@@ -55,7 +55,7 @@ enum Command {
         #[arg(long, value_name = "LETTERS")]
         passivedns_fields: Option<String>,
         /// gamelinux passivedns text logs: the `-d` delimiter the sensor
-        /// ran with (default ||).
+        /// ran with (default ||); logs are also detected by it.
         #[arg(long, value_name = "DELIMITER")]
         passivedns_delimiter: Option<String>,
         /// gamelinux passivedns logs: the time zone the sensor ran in, for

@@ -919,6 +919,24 @@ fn passivedns_logs_with_their_own_field_spec() {
     assert_eq!(a.sources(), ["passivedns:sensor-7"]);
     assert_eq!(first_entry(&a, "example.com").rdata, "mx.example.com");
 
+    // Without --format: the given delimiter is what the log is
+    // recognised by.
+    let detected = dir.path().join("d.pdns");
+    let o = bin()
+        .args(["build", "-q", "--passivedns-fields", "HhpCQLTAtn"])
+        .args(["--passivedns-delimiter", ";", "-o"])
+        .arg(&detected)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(Archive::open(&detected).unwrap().record_count(), 2);
+
     let bad = bin()
         .args(["build", "--passivedns-fields", "SQTAz", "-o"])
         .arg(dir.path().join("never.pdns"))

@@ -6,7 +6,8 @@
 //! one and the COF family is refined over all complete lines. Text is a
 //! Zeek TSV log when it has a `#separator` header and a `dns` `#path` (or
 //! `#fields` naming `query`/`answers`), and a gamelinux passivedns log when
-//! its data lines are `||`-separated and start with a time. Anything else,
+//! its data lines are `||`-separated (or separated by the delimiter given
+//! to [`detect_with_delimiter`]) and start with a time. Anything else,
 //! binary data and compressed data included (the caller decompresses
 //! first), is `None`.
 //!
@@ -475,7 +476,7 @@ fn looks_like_time(s: &str) -> bool {
                 .is_some())
 }
 
-fn detect_text(text: &str) -> Option<Format> {
+fn detect_text(text: &str, delimiter: &str) -> Option<Format> {
     let lines: Vec<&str> = text.lines().collect();
     if lines.iter().any(|l| l.starts_with("#separator ")) {
         let header = |name: &str| {
@@ -505,7 +506,7 @@ fn detect_text(text: &str) -> Option<Format> {
         if l.trim().is_empty() || l.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = l.split("||").collect();
+        let fields: Vec<&str> = l.split(delimiter).collect();
         if fields.len() < 4 || !looks_like_time(fields[0]) {
             return None;
         }
@@ -518,6 +519,19 @@ fn detect_text(text: &str) -> Option<Format> {
 /// enough; more lines make COF detection surer). `None` when the content
 /// is none of the known formats, or is binary or compressed.
 pub fn detect(first_bytes: &[u8]) -> Option<Format> {
+    detect_with_delimiter(first_bytes, crate::passivedns::DEFAULT_DELIMITER)
+}
+
+/// [`detect`] for inputs whose gamelinux passivedns text logs were
+/// written with `-d delimiter` (the operator says so with
+/// `--passivedns-delimiter`): their lines are split on it, not on `||`.
+/// An empty delimiter is the default one.
+pub fn detect_with_delimiter(first_bytes: &[u8], delimiter: &str) -> Option<Format> {
+    let delimiter = if delimiter.is_empty() {
+        crate::passivedns::DEFAULT_DELIMITER
+    } else {
+        delimiter
+    };
     if first_bytes.contains(&0) {
         return None;
     }
@@ -526,7 +540,7 @@ pub fn detect(first_bytes: &[u8]) -> Option<Format> {
     let trimmed = text.trim_start();
     match trimmed.as_bytes().first()? {
         b'{' | b'[' => detect_json(trimmed),
-        _ => detect_text(trimmed),
+        _ => detect_text(trimmed, delimiter),
     }
 }
 

@@ -82,7 +82,7 @@ pub mod umbrella;
 pub mod virustotal;
 pub mod zeek;
 
-pub use detect::detect;
+pub use detect::{detect, detect_with_delimiter};
 pub use error::{ErrorKind, ParseError};
 pub use format::{Format, Framing, UnknownFormat};
 pub use parser::{parse_document, parse_document_with, Options, Parsed, Parser};

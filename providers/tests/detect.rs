@@ -385,3 +385,30 @@ fn every_fixture_keeps_its_format() {
         assert_eq!(detect(line.as_bytes()), Some(Format::Cof), "{line}");
     }
 }
+
+/// A passivedns log written with another `-d` is recognised when that
+/// delimiter is given, and only then; the delimiter changes nothing for
+/// the other formats, and an empty one is the default.
+#[test]
+fn passivedns_logs_by_the_given_delimiter() {
+    use pdns_providers::detect_with_delimiter;
+    let log = b"1722470400.123456;10.0.0.1;192.0.2.53;IN;www.example.com.;A;192.0.2.1;300;3\n\
+                1722470401.000001;10.0.0.1;192.0.2.53;IN;example.com.;MX;mx.example.com.;300;1\n";
+    assert_eq!(detect(log), None);
+    assert_eq!(detect_with_delimiter(log, ";"), Some(Format::Passivedns));
+    assert_eq!(detect_with_delimiter(log, ","), None);
+    // Lines that do not start with a time are not such a log.
+    assert_eq!(detect_with_delimiter(b"name;type;data;x\n", ";"), None);
+    let default = common::text("samples/passivedns_gamelinux.log");
+    assert_eq!(
+        detect_with_delimiter(default.as_bytes(), ""),
+        Some(Format::Passivedns)
+    );
+    let zeek = common::text("samples/zeek_dns.log");
+    assert_eq!(
+        detect_with_delimiter(zeek.as_bytes(), "\t"),
+        Some(Format::Zeek)
+    );
+    let cof = br#"{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","time_first":1,"time_last":2,"sources":["x"]}"#;
+    assert_eq!(detect_with_delimiter(cof, ";"), Some(Format::Cof));
+}

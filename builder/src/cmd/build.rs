@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use pdns_providers::{detect, Format, Framing, Options, Parser};
+use pdns_providers::{detect_with_delimiter, Format, Framing, Options, Parser};
 use pdnsfile::sorter::ExternalSorter;
 use pdnsfile::{record, sortkey, Archive, Entry, Filter, InputFile, Query, Writer, WriterOptions};
 use serde_json::json;
@@ -840,7 +840,13 @@ fn read_one(
         read_capture(r, path, shown, args, sorter, report)?;
         return Ok(Some("pcap"));
     }
-    let format = match args.format.or_else(|| detect(&head)) {
+    // A passivedns delimiter the operator gives is the one its logs are
+    // recognised by, so such logs need no --format either.
+    let delimiter = args.passivedns_delimiter.as_deref().unwrap_or_default();
+    let format = match args
+        .format
+        .or_else(|| detect_with_delimiter(&head, delimiter))
+    {
         Some(f) => f,
         None if head.is_empty() => return Ok(None),
         None => bail!("{shown}: not in any known format (use --format to name it; pdns-build build --help lists them)"),
