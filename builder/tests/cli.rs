@@ -878,6 +878,22 @@ fn detection_on_stdin_does_not_depend_on_pipe_timing() {
     assert_eq!(a.sources(), ["dnsdb"], "{stderr}");
 }
 
+/// `pdns-build build ARGS -o OUT INPUT`, with its stderr as text.
+fn build_with(args: &[&str], out: &Path, input: &Path) -> (Option<i32>, String) {
+    let o = bin()
+        .arg("build")
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .arg(input)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// A gamelinux log written with another `-f` and `-d` is read with
 /// `--passivedns-fields` and `--passivedns-delimiter`; a letter the
 /// sensor does not have is refused before any input is read.
@@ -893,21 +909,18 @@ fn passivedns_logs_with_their_own_field_spec() {
     )
     .unwrap();
     let out = dir.path().join("g.pdns");
-    let o = bin()
-        .args([
-            "build",
-            "--format",
-            "passivedns",
-            "--passivedns-fields",
-            "HhpCQLTAtn",
-        ])
-        .args(["--passivedns-delimiter", ";", "-o"])
-        .arg(&out)
-        .arg(&log)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let spec = [
+        "--passivedns-fields",
+        "HhpCQLTAtn",
+        "--passivedns-delimiter",
+        ";",
+    ];
+    let (code, stderr) = build_with(
+        &[&["--format", "passivedns"], &spec[..]].concat(),
+        &out,
+        &log,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("0 bad lines"), "{stderr}");
     let a = Archive::open(&out).unwrap();
     let e = first_entry(&a, "www.example.com");
@@ -922,34 +935,18 @@ fn passivedns_logs_with_their_own_field_spec() {
     // Without --format: the given delimiter is what the log is
     // recognised by.
     let detected = dir.path().join("d.pdns");
-    let o = bin()
-        .args(["build", "-q", "--passivedns-fields", "HhpCQLTAtn"])
-        .args(["--passivedns-delimiter", ";", "-o"])
-        .arg(&detected)
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (code, stderr) = build_with(&spec, &detected, &log);
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(Archive::open(&detected).unwrap().record_count(), 2);
 
-    let bad = bin()
-        .args(["build", "--passivedns-fields", "SQTAz", "-o"])
-        .arg(dir.path().join("never.pdns"))
-        .arg(&log)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert_ne!(bad.status.code(), Some(0), "{stderr}");
+    let never = dir.path().join("never.pdns");
+    let (code, stderr) = build_with(&["--passivedns-fields", "SQTAz"], &never, &log);
+    assert_ne!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("unknown passivedns field letter 'z'"),
         "{stderr}"
     );
-    assert!(!dir.path().join("never.pdns").exists());
+    assert!(!never.exists());
 }
 
 /// `--passivedns-time-zone` places a sensor's local `H` times in its
@@ -964,28 +961,16 @@ fn passivedns_local_times_in_the_sensor_zone() {
     )
     .unwrap();
     let out = dir.path().join("z.pdns");
-    let o = bin()
-        .args(["build", "-q", "--passivedns-fields", "HQTAn"])
-        .args(["--passivedns-time-zone", "Europe/Berlin", "-o"])
-        .arg(&out)
-        .arg(&log)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let zone = ["--passivedns-fields", "HQTAn", "--passivedns-time-zone"];
+    let (code, stderr) = build_with(&[&zone[..], &["Europe/Berlin"]].concat(), &out, &log);
+    assert_eq!(code, Some(0), "{stderr}");
     let a = Archive::open(&out).unwrap();
     // 02:00 in Berlin's summer is midnight UTC.
     assert_eq!(first_entry(&a, "www.example.com").time_last, 1_722_470_400);
 
     let never = dir.path().join("never.pdns");
-    let bad = bin()
-        .args(["build", "--passivedns-time-zone", "Europe/Atlantis", "-o"])
-        .arg(&never)
-        .arg(&log)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert_ne!(bad.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = build_with(&[&zone[..], &["Europe/Atlantis"]].concat(), &never, &log);
+    assert_ne!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("--passivedns-time-zone: unknown time zone \"Europe/Atlantis\""),
         "{stderr}"
