@@ -60,7 +60,8 @@ enum Command {
         passivedns_delimiter: Option<String>,
         /// gamelinux passivedns logs: the time zone the sensor ran in, for
         /// its local `H` times (an IANA name such as Europe/Berlin, or an
-        /// offset such as +05:30; default UTC).
+        /// offset such as +05:30; default UTC). Etc/GMT+5 is UTC-5 (POSIX
+        /// signs): prefer the offset form.
         #[arg(long, value_name = "ZONE")]
         passivedns_time_zone: Option<String>,
         /// Memory budget for sorting (e.g. 512M, 1G; at least 64M).

@@ -11,8 +11,9 @@
 //! front-coded, not compressed: each value's big-endian bytes as the
 //! count it shares with the value before and the rest. Sorted postings
 //! share most of their bytes (an address's record ids follow each other),
-//! so a run is well under the values' size (a test checks half), at a
-//! small fraction of zstd's CPU: a spill happens on the writer's thread,
+//! so a run of postings is well under the values' size (a test checks
+//! half; scattered values with nothing in common would take a byte a
+//! value more than their size), at a small fraction of zstd's CPU: a spill happens on the writer's thread,
 //! the critical path of a build's write phase, and zstd -1 there cost
 //! about 190 instructions a value (callgrind, 1 M entries at
 //! `--memory 64M`; this coding cut the build's total by 0.4 %).
@@ -71,7 +72,9 @@ pub(crate) struct FixedSorter<T: Fixed> {
     buf: Vec<T>,
     /// Values held before a spill.
     cap: usize,
-    runs: Vec<File>,
+    /// Spilled runs and how many values each holds (checked when read,
+    /// so a run cut short at a value's end is an error, not fewer values).
+    runs: Vec<(File, usize)>,
     tmp_dir: PathBuf,
 }
 
@@ -96,6 +99,7 @@ impl<T: Fixed> FixedSorter<T> {
     }
 
     fn spill(&mut self) -> Result<()> {
+        const { assert!(T::LEN <= MAX_LEN) };
         let ctx = |e| Error::io("writing a sort run to the temporary folder", e);
         self.buf.sort_unstable();
         let file = tempfile::tempfile_in(&self.tmp_dir).map_err(ctx)?;
@@ -121,7 +125,7 @@ impl<T: Fixed> FixedSorter<T> {
         w.write_all(&bytes).map_err(ctx)?;
         let mut file = w.into_inner().map_err(|e| ctx(e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(ctx)?;
-        self.runs.push(file);
+        self.runs.push((file, self.buf.len()));
         self.buf.clear();
         Ok(())
     }
@@ -132,9 +136,10 @@ impl<T: Fixed> FixedSorter<T> {
         let runs = self
             .runs
             .drain(..)
-            .map(|f| Run {
+            .map(|(f, left)| Run {
                 r: BufReader::with_capacity(64 << 10, f),
                 prev: [0; MAX_LEN],
+                left,
             })
             .collect();
         let mut it = FixedIter {
@@ -166,6 +171,8 @@ pub(crate) struct FixedIter<T: Fixed> {
 struct Run {
     r: BufReader<File>,
     prev: [u8; MAX_LEN],
+    /// Values not read yet.
+    left: usize,
 }
 
 impl<T: Fixed> FixedIter<T> {
@@ -174,15 +181,12 @@ impl<T: Fixed> FixedIter<T> {
             return Ok(None);
         };
         let err = |e| Error::io("reading a sort run", e);
-        let mut shared = [0u8; 1];
-        loop {
-            match run.r.read(&mut shared) {
-                Ok(0) => return Ok(None),
-                Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(err(e)),
-            }
+        if run.left == 0 {
+            return Ok(None);
         }
+        run.left -= 1;
+        let mut shared = [0u8; 1];
+        run.r.read_exact(&mut shared).map_err(err)?;
         let rest = run
             .prev
             .get_mut(usize::from(shared[0])..T::LEN)
@@ -271,7 +275,11 @@ mod tests {
             want.push(v);
         }
         let raw = (want.len() - s.buf.len()) * 8;
-        let spilled: u64 = s.runs.iter().map(|f| f.metadata().unwrap().len()).sum();
+        let spilled: u64 = s
+            .runs
+            .iter()
+            .map(|(f, _)| f.metadata().unwrap().len())
+            .sum();
         assert!(!s.runs.is_empty());
         assert!(spilled < raw as u64 / 2, "{spilled} bytes for {raw}");
         want.sort_unstable();
@@ -287,11 +295,33 @@ mod tests {
         for i in 0..2000u64 {
             s.push(i).unwrap();
         }
-        let f = s.runs.first_mut().unwrap();
+        let (f, _) = s.runs.first_mut().unwrap();
         f.set_len(0).unwrap();
         f.write_all(&[9, 1, 2]).unwrap();
         f.seek(SeekFrom::Start(0)).unwrap();
         assert!(s.finish().is_err());
+    }
+
+    /// A run cut short, even at the end of a value, is an error: the
+    /// values it lost would otherwise vanish from the postings.
+    #[test]
+    fn a_run_cut_short_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FixedSorter::<u64>::new(8 * 1024, dir.path().to_path_buf());
+        for i in 0..1100u64 {
+            s.push(i << 40).unwrap();
+        }
+        let (f, _) = s.runs.first_mut().unwrap();
+        // The run's last value, 1023 << 40, shares its first two bytes
+        // with the one before: its shared length and 6 bytes, 7 in all.
+        let len = f.metadata().unwrap().len();
+        f.set_len(len - 7).unwrap();
+        let mut it = s.finish().unwrap();
+        let mut got = Ok(Some(0));
+        while let Ok(Some(_)) = got {
+            got = it.next_value();
+        }
+        assert!(got.is_err());
     }
 
     #[test]

@@ -476,6 +476,36 @@ fn looks_like_time(s: &str) -> bool {
                 .is_some())
 }
 
+/// Whether `line` is a passivedns log line written with `-d delimiter`
+/// (not the default): a time in one of the shapes passivedns prints,
+/// first (its print order always starts with the time), then at least
+/// three more delimited fields. Stricter than the `||` test, because a
+/// common delimiter (`,`, `;`, a tab) also splits files of no known
+/// format: an epoch needs the ten digits of any time since 2001, and an
+/// `H` time is matched before splitting, since a space or colon
+/// delimiter also occurs inside it.
+fn passivedns_line_with(line: &str, delimiter: &str) -> bool {
+    let ymdhms = line
+        .get(..19)
+        .filter(|t| crate::time::parse_text(t, crate::time::End::First).is_some())
+        .filter(|t| t.as_bytes().get(10) == Some(&b' '));
+    let rest = match ymdhms {
+        Some(_) => {
+            let after = line.get(19..).unwrap_or_default();
+            // The optional `.usec` fraction.
+            let frac = after
+                .strip_prefix('.')
+                .map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
+            after.get(frac..).and_then(|r| r.strip_prefix(delimiter))
+        }
+        None => line.split_once(delimiter).and_then(|(time, rest)| {
+            let int = time.split('.').next().unwrap_or_default();
+            (int.len() >= 10 && crate::time::parse_epoch_text(time).is_some()).then_some(rest)
+        }),
+    };
+    rest.is_some_and(|r| r.split(delimiter).count() >= 3)
+}
+
 fn detect_text(text: &str, delimiter: &str) -> Option<Format> {
     let lines: Vec<&str> = text.lines().collect();
     if lines.iter().any(|l| l.starts_with("#separator ")) {
@@ -506,8 +536,13 @@ fn detect_text(text: &str, delimiter: &str) -> Option<Format> {
         if l.trim().is_empty() || l.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = l.split(delimiter).collect();
-        if fields.len() < 4 || !looks_like_time(fields[0]) {
+        let ok = if delimiter == crate::passivedns::DEFAULT_DELIMITER {
+            let fields: Vec<&str> = l.split(delimiter).collect();
+            fields.len() >= 4 && looks_like_time(fields[0])
+        } else {
+            passivedns_line_with(l, delimiter)
+        };
+        if !ok {
             return None;
         }
         data += 1;

@@ -310,25 +310,11 @@ pub(crate) fn text_line(ctx: &mut Ctx<'_>, spec: &Spec, line: &str) -> Result<()
 /// seconds, `T`, zones, a bare date) are refused: they mean the spec does
 /// not match the log.
 fn parse_ymdhms(raw: &str, zone: Option<&jiff::tz::TimeZone>) -> Option<u64> {
-    let (ymdhms, frac) = match raw.split_at_checked(19) {
-        Some((a, "")) => (a, None),
-        Some((a, rest)) => (a, Some(rest.strip_prefix('.')?)),
-        None => return None,
-    };
-    if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-    }
-    let shape = ymdhms.bytes().enumerate().all(|(i, b)| match i {
-        4 | 7 => b == b'-',
-        10 => b == b' ',
-        13 | 16 => b == b':',
-        _ => b.is_ascii_digit(),
-    });
-    if !shape {
+    // The whole column in the shape, and a dot only before digits.
+    if h_time_len(raw) != Some(raw.len()) || raw.len() == 20 {
         return None;
     }
+    let ymdhms = raw.get(..19)?;
     // The shape is fixed above, so this reads it as a zone-less date and
     // time (UTC); it also checks the ranges (month, day, hour, ...).
     let utc = time::parse_text(ymdhms, End::First)?;
@@ -348,7 +334,8 @@ fn parse_ymdhms(raw: &str, zone: Option<&jiff::tz::TimeZone>) -> Option<u64> {
 /// The time zone a sensor printed its local times in: an IANA name
 /// (`Europe/Berlin`, `UTC`), looked up in the system's time zone
 /// database and else in a copy built into the program, or a fixed
-/// offset from UTC (`+05:30`, `-08:00`, `+0200`).
+/// offset from UTC (`+05:30`, `-08:00`, `+0200`, `Z`). Beware the
+/// database's `Etc/GMT+5`: POSIX signs, so it is UTC-5 (`-05:00`).
 ///
 /// # Errors
 ///
@@ -364,6 +351,9 @@ pub fn parse_time_zone(text: &str) -> Result<jiff::tz::TimeZone, ParseError> {
         )
     };
     let t = text.trim();
+    if t.eq_ignore_ascii_case("z") {
+        return Ok(jiff::tz::TimeZone::UTC);
+    }
     if let Some(offset) = fixed_offset(t) {
         return jiff::tz::Offset::from_seconds(offset)
             .map(jiff::tz::TimeZone::fixed)
@@ -406,7 +396,7 @@ fn fixed_offset(t: &str) -> Option<i32> {
         .get(2..)
         .filter(|m| !m.is_empty())
         .map_or(Some(0), |m| m.parse().ok())?;
-    if hours > 14 || minutes > 59 {
+    if minutes > 59 || hours * 60 + minutes > 14 * 60 {
         return None;
     }
     Some(sign * (hours * 3600 + minutes * 60))
@@ -426,40 +416,80 @@ fn is_free_text_type(t: &str) -> bool {
 /// right, and a longer line is accepted only for those types.
 fn split_line<'l>(spec: &Spec, line: &'l str) -> Result<Vec<&'l str>, ParseError> {
     let d = spec.delimiter.as_str();
-    let n = spec.cols.len();
+    // An `H` time holds a space, colons, dashes and a dot, which can be
+    // the delimiter too (`-d ' '`): a line that starts with one is cut
+    // after it by its shape. Any other line is split plainly, and its
+    // time column then fails as a bad time.
+    if spec.cols.first() == Some(&Col::Time(TimeCol::Ymdhms)) {
+        let cut = h_time_len(line).and_then(|end| {
+            let rest = line.get(end..)?.strip_prefix(d)?;
+            Some((line.get(..end)?, rest))
+        });
+        if let Some((time, rest)) = cut {
+            let mut parts = vec![time];
+            let cols = spec.cols.get(1..).unwrap_or_default();
+            parts.extend(
+                split_columns(cols, d, rest)
+                    .map_err(|(got, want)| fields_error(got + 1, want + 1))?,
+            );
+            return Ok(parts);
+        }
+    }
+    split_columns(&spec.cols, d, line).map_err(|(got, want)| fields_error(got, want))
+}
+
+/// The length of the `H` time (`YYYY-MM-DD HH:MM:SS`, then `.` and
+/// digits if present) that `line` starts with, by shape alone.
+fn h_time_len(line: &str) -> Option<usize> {
+    let head = line.as_bytes().get(..19)?;
+    let shaped = head.iter().enumerate().all(|(i, &b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b' ',
+        13 | 16 => b == b':',
+        _ => b.is_ascii_digit(),
+    });
+    if !shaped {
+        return None;
+    }
+    let after = line.get(19..)?;
+    let frac = after
+        .strip_prefix('.')
+        .map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
+    Some(19 + frac)
+}
+
+/// Splits `line` into the columns `cols`, or gives (columns found,
+/// columns wanted): see [`split_line`].
+fn split_columns<'l>(cols: &[Col], d: &str, line: &'l str) -> Result<Vec<&'l str>, (usize, usize)> {
+    let n = cols.len();
     let found = line.split(d).count();
     if found < n {
-        return Err(fields_error(found, n));
+        return Err((found, n));
     }
     if found == n {
         return Ok(line.split(d).collect());
     }
-    let a = spec
-        .cols
-        .iter()
-        .position(|c| *c == Col::Answer)
-        .unwrap_or(n - 1);
+    let a = cols.iter().position(|c| *c == Col::Answer).unwrap_or(n - 1);
     let mut parts = Vec::with_capacity(n);
     let mut rest = line;
     for _ in 0..a {
-        let (x, r) = rest.split_once(d).ok_or_else(|| fields_error(found, n))?;
+        let (x, r) = rest.split_once(d).ok_or((found, n))?;
         parts.push(x);
         rest = r;
     }
     let mut tail = Vec::with_capacity(n - a);
     for _ in a + 1..n {
-        let (r, x) = rest.rsplit_once(d).ok_or_else(|| fields_error(found, n))?;
+        let (r, x) = rest.rsplit_once(d).ok_or((found, n))?;
         tail.push(x);
         rest = r;
     }
-    let free_text = spec
-        .cols
+    let free_text = cols
         .iter()
         .position(|c| *c == Col::Type)
         .and_then(|t| parts.get(t))
         .is_some_and(|t| is_free_text_type(t));
     if !free_text {
-        return Err(fields_error(found, n));
+        return Err((found, n));
     }
     parts.push(rest);
     parts.extend(tail.into_iter().rev());
@@ -485,13 +515,17 @@ pub(crate) fn json_record(ctx: &mut Ctx<'_>, v: &Value) -> Result<(), ParseError
     let obj = as_obj(v, "line")?;
     let time = match (get(obj, "timestamp_s"), get(obj, "timestamp")) {
         (Some(t), _) => time_of(t, Unit::Seconds, End::First, "timestamp_s")?,
-        // The local-time text, in the sensor's zone when it was given.
-        (None, Some(Value::String(s))) if ctx.settings.time_zone.is_some() => {
-            parse_ymdhms(s, ctx.settings.time_zone.as_ref()).ok_or_else(|| {
-                ParseError::new(ErrorKind::Time, format!("bad timestamp {}", quote(s)))
-            })?
-        }
-        (None, Some(t)) => time_of(t, Unit::Seconds, End::First, "timestamp")?,
+        // The local-time text in passivedns's shape, in the sensor's zone
+        // when one was given; any other time text as before.
+        (None, Some(t)) => match t {
+            Value::String(s) if ctx.settings.time_zone.is_some() => {
+                match parse_ymdhms(s, ctx.settings.time_zone.as_ref()) {
+                    Some(time) => time,
+                    None => time_of(t, Unit::Seconds, End::First, "timestamp")?,
+                }
+            }
+            _ => time_of(t, Unit::Seconds, End::First, "timestamp")?,
+        },
         (None, None) => return Err(missing("timestamp_s")),
     };
     let count = match obj.get("count") {

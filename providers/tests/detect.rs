@@ -397,8 +397,23 @@ fn passivedns_logs_by_the_given_delimiter() {
     assert_eq!(detect(log), None);
     assert_eq!(detect_with_delimiter(log, ";"), Some(Format::Passivedns));
     assert_eq!(detect_with_delimiter(log, ","), None);
-    // Lines that do not start with a time are not such a log.
+    // Lines that do not start with a time are not such a log, nor are
+    // files whose first column is a small number (an id, a count).
     assert_eq!(detect_with_delimiter(b"name;type;data;x\n", ";"), None);
+    assert_eq!(
+        detect_with_delimiter(b"1,www.example.com,A,192.0.2.1\n", ","),
+        None
+    );
+    assert_eq!(
+        detect_with_delimiter(b"17\twww.example.com\tA\t192.0.2.1\n", "\t"),
+        None
+    );
+    // An H time holds spaces and colons: a log written with -d ' ' or
+    // -d ':' is recognised all the same.
+    let spaced = b"2024-08-01 00:00:00.123456 www.example.com. A 192.0.2.1 3\n";
+    assert_eq!(detect_with_delimiter(spaced, " "), Some(Format::Passivedns));
+    let colons = b"2024-08-01 00:00:00.123456:www.example.com.:A:192.0.2.1:3\n";
+    assert_eq!(detect_with_delimiter(colons, ":"), Some(Format::Passivedns));
     let default = common::text("samples/passivedns_gamelinux.log");
     assert_eq!(
         detect_with_delimiter(default.as_bytes(), ""),

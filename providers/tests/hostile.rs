@@ -629,6 +629,9 @@ fn passivedns_h_times_in_the_sensor_time_zone() {
     assert_eq!(zoned("+05:30", "2024-08-01 00:00:00"), AUG1 - 19_800);
     assert_eq!(zoned("-0800", "2024-08-01 00:00:00"), AUG1 + 28_800);
     assert_eq!(zoned("+02", "2024-08-01 00:00:00"), AUG1 - 7200);
+    assert_eq!(zoned("+14:00", "2024-08-01 00:00:00"), AUG1 - 14 * 3600);
+    assert_eq!(zoned("Z", "2024-08-01 00:00:00"), AUG1);
+    assert_eq!(zoned("europe/berlin", "2024-08-01 00:00:00"), AUG1 - 7200);
 
     let opts = Options {
         passivedns_time_zone: Some("America/New_York".into()),
@@ -638,12 +641,50 @@ fn passivedns_h_times_in_the_sensor_time_zone() {
     let p = parse_with(Format::PassivednsJson, &opts, json);
     assert!(p.errors.is_empty(), "{:?}", p.errors);
     assert_eq!(p.entries[0].time_first, AUG1 + 4 * 3600);
+    // Time text in another shape is read as it says, zone or not.
+    let json = r#"{"timestamp":"2024-08-01T00:00:00+02:00","query":"a.example.","type":"A","answer":"192.0.2.1"}"#;
+    assert_eq!(
+        parse_with(Format::PassivednsJson, &opts, json).entries[0].time_first,
+        AUG1 - 7200
+    );
     // timestamp_s is an instant: no zone applies to it.
     let json = r#"{"timestamp_s":1722470400,"timestamp":"2024-08-01 00:00:00","query":"a.example.","type":"A","answer":"192.0.2.1"}"#;
     assert_eq!(
         parse_with(Format::PassivednsJson, &opts, json).entries[0].time_first,
         AUG1
     );
+}
+
+/// An `H` time holds a space and colons: a log written with `-d ' '` (or
+/// `-d ':'`) is cut after the time by its shape, then by the delimiter.
+#[test]
+fn passivedns_h_time_with_a_delimiter_inside_it() {
+    for d in [" ", ":"] {
+        let opts = Options {
+            passivedns_fields: Some("HQTAn".into()),
+            passivedns_delimiter: Some(d.into()),
+            ..Options::default()
+        };
+        let line = [
+            "2024-08-01 00:00:00.123456",
+            "a.example.",
+            "A",
+            "192.0.2.1",
+            "3",
+        ]
+        .join(d);
+        let p = parse_with(Format::Passivedns, &opts, &format!("{line}\n"));
+        assert!(p.errors.is_empty(), "{d:?}: {:?}", p.errors);
+        assert_eq!(
+            (p.entries[0].time_first, p.entries[0].count),
+            (AUG1, Some(3)),
+            "{d:?}"
+        );
+        // A line without an H time where one must be is a bad time.
+        let bad = ["1722470400", "a.example.", "A", "192.0.2.1", "3"].join(d);
+        let p = parse_with(Format::Passivedns, &opts, &format!("{bad}\n"));
+        assert_eq!(reasons(&p), ["bad-time"], "{d:?}");
+    }
 }
 
 /// A time zone that is neither a known IANA name nor an offset is refused
@@ -656,6 +697,7 @@ fn passivedns_unknown_time_zones_are_refused() {
         "../../etc/passwd",
         "/etc/localtime",
         "+25:00",
+        "+14:30",
         "+05:60",
         "+5:30",
         "+05:30:00",
