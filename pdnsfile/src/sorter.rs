@@ -1150,6 +1150,15 @@ impl ExternalSorter {
         self.merge_memory = bytes;
     }
 
+    /// The memory the final merge's readers of run files will take: one
+    /// [`RUN_READ_MEMORY`] a file it reads at once (the runs now in files,
+    /// at most the fan-in that [`ExternalSorter::set_merge_memory`]
+    /// allows). Files are few on most inputs, so a caller sharing out a
+    /// budget gives the rest to others.
+    pub fn merge_read_memory(&self) -> usize {
+        self.runs().in_files.min(self.fan_in()) * RUN_READ_MEMORY
+    }
+
     /// How many run files the final merge reads at once at most.
     fn fan_in(&self) -> usize {
         (self.merge_memory / RUN_READ_MEMORY).max(MIN_FAN_IN)
