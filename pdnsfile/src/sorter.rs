@@ -1764,6 +1764,36 @@ mod tests {
         }
     }
 
+    /// The merge's readers need a buffer a run file, never more files
+    /// than the fan-in, and nothing for runs kept in memory: a budget
+    /// shared out on this leaves the rest to the writer.
+    #[test]
+    fn merge_read_memory_counts_the_files_the_merge_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let fill = |s: &mut ExternalSorter| {
+            for i in 0..30_000u32 {
+                s.push(&i.wrapping_mul(2_654_435_761).to_be_bytes())
+                    .unwrap();
+            }
+            s.wait_for_spill().unwrap();
+        };
+        // Room for every run in memory.
+        let mut s = ExternalSorter::with_buffer(64 << 20, 64 << 10, dir.path().into(), false);
+        fill(&mut s);
+        assert_eq!(s.runs().in_files, 0);
+        assert_eq!(s.merge_read_memory(), 0);
+        // No room: every run is a file, read at most MIN_FAN_IN at once
+        // under a merge budget that allows fewer.
+        let mut s = ExternalSorter::with_buffer(0, 16 << 10, dir.path().into(), false);
+        s.set_merge_memory(RUN_READ_MEMORY);
+        fill(&mut s);
+        let files = s.runs().in_files;
+        assert!(files > MIN_FAN_IN, "{files} files");
+        assert_eq!(s.merge_read_memory(), MIN_FAN_IN * RUN_READ_MEMORY);
+        s.set_merge_memory(usize::MAX);
+        assert_eq!(s.merge_read_memory(), files * RUN_READ_MEMORY);
+    }
+
     #[test]
     fn a_run_in_memory_reads_back_what_was_written_and_frees_its_chunks() {
         let mut run = MemRun::new(10);
