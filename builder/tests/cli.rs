@@ -894,6 +894,16 @@ fn build_with(args: &[&str], out: &Path, input: &Path) -> (Option<i32>, String) 
     )
 }
 
+/// Asserts that `pdns-build build ARGS` on `input` fails saying `why`,
+/// before writing any output.
+fn assert_refused(args: &[&str], dir: &Path, input: &Path, why: &str) {
+    let never = dir.join("never.pdns");
+    let (code, stderr) = build_with(args, &never, input);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains(why), "{stderr}");
+    assert!(!never.exists());
+}
+
 /// A gamelinux log written with another `-f` and `-d` is read with
 /// `--passivedns-fields` and `--passivedns-delimiter`; a letter the
 /// sensor does not have is refused before any input is read.
@@ -939,14 +949,12 @@ fn passivedns_logs_with_their_own_field_spec() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(Archive::open(&detected).unwrap().record_count(), 2);
 
-    let never = dir.path().join("never.pdns");
-    let (code, stderr) = build_with(&["--passivedns-fields", "SQTAz"], &never, &log);
-    assert_ne!(code, Some(0), "{stderr}");
-    assert!(
-        stderr.contains("unknown passivedns field letter 'z'"),
-        "{stderr}"
+    assert_refused(
+        &["--passivedns-fields", "SQTAz"],
+        dir.path(),
+        &log,
+        "unknown passivedns field letter 'z'",
     );
-    assert!(!never.exists());
 }
 
 /// `--passivedns-time-zone` places a sensor's local `H` times in its
@@ -968,14 +976,12 @@ fn passivedns_local_times_in_the_sensor_zone() {
     // 02:00 in Berlin's summer is midnight UTC.
     assert_eq!(first_entry(&a, "www.example.com").time_last, 1_722_470_400);
 
-    let never = dir.path().join("never.pdns");
-    let (code, stderr) = build_with(&[&zone[..], &["Europe/Atlantis"]].concat(), &never, &log);
-    assert_ne!(code, Some(0), "{stderr}");
-    assert!(
-        stderr.contains("--passivedns-time-zone: unknown time zone \"Europe/Atlantis\""),
-        "{stderr}"
+    assert_refused(
+        &[&zone[..], &["Europe/Atlantis"]].concat(),
+        dir.path(),
+        &log,
+        "--passivedns-time-zone: unknown time zone \"Europe/Atlantis\"",
     );
-    assert!(!never.exists());
 }
 
 /// One page of a longer provider answer is said even with `--quiet`:

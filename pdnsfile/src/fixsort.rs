@@ -110,7 +110,7 @@ impl<T: Fixed> FixedSorter<T> {
         for v in &self.buf {
             cur.clear();
             v.put(&mut cur);
-            let shared = cur.iter().zip(&prev).take_while(|(a, b)| a == b).count();
+            let shared = crate::sorter::common_prefix(&cur, &prev);
             // At most MAX_LEN: fits a byte.
             bytes.push(shared as u8);
             bytes.extend_from_slice(cur.get(shared..).unwrap_or_default());

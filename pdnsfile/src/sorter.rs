@@ -624,7 +624,7 @@ fn prefetch(item: &[u8]) {
 
 /// The length of the longest common prefix of `a` and `b`, eight bytes
 /// at a time (this runs for every item spilled).
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let (a, b) = (
         a.get(..n).unwrap_or_default(),

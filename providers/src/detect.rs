@@ -485,19 +485,13 @@ fn looks_like_time(s: &str) -> bool {
 /// `H` time is matched before splitting, since a space or colon
 /// delimiter also occurs inside it.
 fn passivedns_line_with(line: &str, delimiter: &str) -> bool {
-    let ymdhms = line
-        .get(..19)
-        .filter(|t| crate::time::parse_text(t, crate::time::End::First).is_some())
-        .filter(|t| t.as_bytes().get(10) == Some(&b' '));
-    let rest = match ymdhms {
-        Some(_) => {
-            let after = line.get(19..).unwrap_or_default();
-            // The optional `.usec` fraction.
-            let frac = after
-                .strip_prefix('.')
-                .map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
-            after.get(frac..).and_then(|r| r.strip_prefix(delimiter))
-        }
+    // An H time by shape, and a real date and time.
+    let h_time = crate::passivedns::h_time_len(line).filter(|_| {
+        line.get(..19)
+            .is_some_and(|t| crate::time::parse_text(t, crate::time::End::First).is_some())
+    });
+    let rest = match h_time {
+        Some(end) => line.get(end..).and_then(|r| r.strip_prefix(delimiter)),
         None => line.split_once(delimiter).and_then(|(time, rest)| {
             let int = time.split('.').next().unwrap_or_default();
             (int.len() >= 10 && crate::time::parse_epoch_text(time).is_some()).then_some(rest)

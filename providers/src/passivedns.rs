@@ -440,7 +440,7 @@ fn split_line<'l>(spec: &Spec, line: &'l str) -> Result<Vec<&'l str>, ParseError
 
 /// The length of the `H` time (`YYYY-MM-DD HH:MM:SS`, then `.` and
 /// digits if present) that `line` starts with, by shape alone.
-fn h_time_len(line: &str) -> Option<usize> {
+pub(crate) fn h_time_len(line: &str) -> Option<usize> {
     let head = line.as_bytes().get(..19)?;
     let shaped = head.iter().enumerate().all(|(i, &b)| match i {
         4 | 7 => b == b'-',
