@@ -11,11 +11,13 @@
 //! inserted (escapes, surrogates, huge numbers, controls, invalid UTF-8,
 //! odd names and addresses), spans dropped, repeated or spliced in from
 //! another input; then every format reads them, line by line as sort
-//! items and as a whole document. Captures (the classic pcap files of
-//! `capture/tests/data/pcaps`) get a few packets edited past their first
-//! 42 bytes, about where a UDP payload starts behind Ethernet and IPv4,
-//! with random octets or DNS troublemakers (compression pointers, label
-//! lengths 63 and 64, limits of type and length fields).
+//! items and as a whole document. Of the captures
+//! (`capture/tests/data/pcaps`), a classic pcap gets a few packets edited
+//! past their first 42 bytes, about where a UDP payload starts behind
+//! Ethernet and IPv4, with random octets or DNS troublemakers
+//! (compression pointers, label lengths 63 and 64, limits of type and
+//! length fields); a pcapng gets such octets anywhere past its first 64
+//! bytes; one capture in eight is also cut short.
 //!
 //! The generators are seeded, so a failure repeats;
 //! `PDNS_MUTATIONS=N` runs N inputs of each kind instead of the default (a
@@ -270,29 +272,28 @@ const TROUBLE: &[u8] = &[
     0xc0, 0x0c, 0x3f, 0x40, 0xff, 0x00, 0x01, 0x80, 0x2e, 0x5c, 0x1b,
 ];
 
-/// The classic pcap files among the bundled captures (their framing is
-/// simple enough to find each packet's data without a parser).
+/// The bundled captures, pcap and pcapng.
 fn captures() -> Vec<Vec<u8>> {
     let dir = data("capture/tests/data/pcaps");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
     files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .filter(|b| {
-            b.get(..4)
-                .is_some_and(|m| m == [0xd4, 0xc3, 0xb2, 0xa1] || m == [0x4d, 0x3c, 0xb2, 0xa1])
-        })
-        .collect()
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
-/// (start, length) of every packet's data in a little-endian classic pcap.
+/// (start, length) of every packet's data in a little-endian classic
+/// pcap (the bundled ones are); none for anything else.
 fn packets(cap: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
+    let classic = cap
+        .get(..4)
+        .is_some_and(|m| m == [0xd4, 0xc3, 0xb2, 0xa1] || m == [0x4d, 0x3c, 0xb2, 0xa1]);
+    if !classic {
+        return out;
+    }
     let mut at = 24;
     while let Some(h) = cap.get(at..at + 16) {
         let len = u32::from_le_bytes(h[8..12].try_into().unwrap()) as usize;
@@ -308,6 +309,16 @@ fn packets(cap: &[u8]) -> Vec<(usize, usize)> {
 fn mutate_capture(r: &mut Rng, caps: &[Vec<u8>]) -> Vec<u8> {
     let mut cap = caps[r.below(caps.len())].clone();
     let frames = packets(&cap);
+    if frames.is_empty() {
+        // pcapng: blocks are not walked here, so any octet past the
+        // section header may change (block lengths and options too).
+        for _ in 0..1 + r.below(8) {
+            if cap.len() > 64 {
+                let at = 64 + r.below(cap.len() - 64);
+                cap[at] = TROUBLE[r.below(TROUBLE.len())] ^ (r.next() as u8 & 1);
+            }
+        }
+    }
     for _ in 0..1 + r.below(8) {
         let Some(&(start, len)) = frames.get(r.below(frames.len())) else {
             break;
@@ -323,6 +334,11 @@ fn mutate_capture(r: &mut Rng, caps: &[Vec<u8>]) -> Vec<u8> {
                 TROUBLE[r.below(TROUBLE.len())]
             };
         }
+    }
+    if r.below(8) == 0 {
+        // Cut anywhere, a packet or block left half written.
+        let at = r.below(cap.len() + 1);
+        cap.truncate(at);
     }
     cap
 }
