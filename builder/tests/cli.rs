@@ -294,6 +294,82 @@ fn base_carries_forward_and_reruns_skip_ingested_inputs() {
     assert_eq!(all(&w), all(&a));
 }
 
+/// An archive damaged after it was written (here one bit in a name block,
+/// which has no checksum of its own) is neither built upon nor merged:
+/// both would copy its entries into a new archive whose checksums are
+/// valid, and the damage would pass every later `verify`.
+#[test]
+fn damaged_archives_are_neither_a_base_nor_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.jsonl");
+    cof_file(&day1, 200, 0);
+    let day2 = dir.path().join("day2.jsonl");
+    cof_file(&day2, 50, 500);
+    let mon = dir.path().join("mon.pdns");
+    assert_eq!(build(&mon, &[&day1]).status.code(), Some(0));
+    let a = Archive::open(&mon).unwrap();
+    let nt = a
+        .sections()
+        .into_iter()
+        .find(|s| s.name == "NAME_TABLE")
+        .unwrap();
+    let mut bytes = fs::read(&mon).unwrap();
+    // Past the table's header and offsets, inside the first name block.
+    let at = usize::try_from(nt.offset + nt.length - 3).unwrap();
+    bytes[at] ^= 0x01;
+    let damaged = dir.path().join("damaged.pdns");
+    fs::write(&damaged, &bytes).unwrap();
+
+    // Yesterday's output stays as it was.
+    let tue = dir.path().join("tue.pdns");
+    assert_eq!(build(&tue, &[&day2]).status.code(), Some(0));
+    let before = fs::read(&tue).unwrap();
+    let o = bin()
+        .args(["build", "--base"])
+        .arg(&damaged)
+        .arg("-o")
+        .arg(&tue)
+        .arg(&day2)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("damaged.pdns: the base archive is damaged; nothing published")
+            && stderr.contains("section NAME_TABLE"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&tue).unwrap(), before);
+
+    let month = dir.path().join("month.pdns");
+    let o = bin()
+        .args(["merge", "-o"])
+        .arg(&month)
+        .arg(&tue)
+        .arg(&damaged)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("damaged.pdns: damaged archive; nothing merged")
+            && stderr.contains("section NAME_TABLE"),
+        "{stderr}"
+    );
+    assert!(!month.exists());
+    // The intact archive is still a good base.
+    let o = bin()
+        .args(["build", "--base"])
+        .arg(&mon)
+        .arg("-o")
+        .arg(&tue)
+        .arg(&day2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(Archive::open(&tue).unwrap().record_count(), 250);
+}
+
 /// COF is parsed on two threads in 1 MiB chunks: bad lines far apart
 /// (in different chunks, some at chunk edges) are still reported in input
 /// order with their own line numbers, every good line is kept, and

@@ -928,17 +928,26 @@ impl Archive {
     ///
     /// The first problem found.
     pub fn verify(&self) -> Result<()> {
-        // 1. Whole-file checksum over every byte before the footer.
-        let body_len = self.whole.len() - FOOTER_LEN;
-        let computed = crc32c::crc32c(self.whole.get(..body_len).unwrap_or_default());
-        if computed != self.footer.file_crc {
-            return Err(Error::ChecksumMismatch {
-                what: "whole file".into(),
-                expected: self.footer.file_crc,
-                computed,
-            });
-        }
-        // 2. Per-section checksums.
+        self.check_checksums()?;
+        crate::verify::deep(self)
+    }
+
+    /// Checks the whole-file checksum and every section's, as
+    /// [`Archive::verify`] does first, without decoding anything (about
+    /// two reads of the file). Opening checks only what it reads, and a
+    /// reader checks each structure as it decodes it, but a name block
+    /// carries no checksum of its own (spec 10.3): a copy of entries into
+    /// a new archive (a merge, a build on a base) must check this first,
+    /// or a damaged name would be written out under new, valid
+    /// checksums.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ChecksumMismatch`] naming the first section whose
+    /// checksum does not match, else the whole file.
+    pub fn check_checksums(&self) -> Result<()> {
+        // 1. Per-section checksums first: a damaged section is the most
+        // useful thing to name.
         for e in &self.table {
             let bytes = self
                 .whole
@@ -957,7 +966,18 @@ impl Archive {
                 });
             }
         }
-        crate::verify::deep(self)
+        // 2. The whole-file checksum over every byte before the footer
+        // (the header and the padding between sections too).
+        let body_len = self.whole.len() - FOOTER_LEN;
+        let computed = crc32c::crc32c(self.whole.get(..body_len).unwrap_or_default());
+        if computed != self.footer.file_crc {
+            return Err(Error::ChecksumMismatch {
+                what: "whole file".into(),
+                expected: self.footer.file_crc,
+                computed,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -188,12 +188,18 @@ impl Iterator for FederatedMatches<'_> {
 
 /// Writes the union of `archives` to `out` by a streaming k-way merge:
 /// memory is one block per input plus the writer's sort budget. The
-/// inputs' input-file lists are carried over.
+/// inputs' input-file lists are carried over. Every input's checksums are
+/// checked first ([`Archive::check_checksums`]), so that damage is refused
+/// rather than written out under the new archive's valid checksums.
 ///
 /// # Errors
 ///
-/// Corruption in an input, or I/O errors writing.
+/// [`crate::Error::ChecksumMismatch`] or other corruption in an input, or
+/// I/O errors writing.
 pub fn merge<W: Write>(archives: &[Archive], out: W, opts: WriterOptions) -> Result<W> {
+    for a in archives {
+        a.check_checksums()?;
+    }
     let mut w = Writer::new(out, opts)?;
     let mut inputs: Vec<InputFile> = Vec::new();
     for a in archives {

@@ -725,8 +725,14 @@ fn exercise_inner(bytes: &[u8], full: bool) -> Seen {
         // writer's input rules.
         Err(Error::InvalidEntry(_)) => {}
         Err(e) => {
+            // A damaged input is refused by its checksums before any
+            // entry is copied.
             assert!(
-                is_content_damage(&e) || matches!(e, Error::KeyOutOfOrder { .. }),
+                is_content_damage(&e)
+                    || matches!(
+                        e,
+                        Error::KeyOutOfOrder { .. } | Error::ChecksumMismatch { .. }
+                    ),
                 "merge: unexpected error {e:?}"
             );
             seen.error("merge", &e);
@@ -944,6 +950,19 @@ fn bit_flips_are_caught() {
                     assert!(
                         matches!(e, Error::ChecksumMismatch { .. }),
                         "flip at {at}: {e:?}"
+                    );
+                    // Nor is a damaged file copied: a flip in a name
+                    // block (which has no checksum of its own) once
+                    // merged into a sound archive holding a changed name.
+                    let opts = WriterOptions {
+                        memory: 1 << 20,
+                        ..WriterOptions::default()
+                    };
+                    let merged = pdnsfile::merge(std::slice::from_ref(&x), Vec::new(), opts);
+                    assert!(
+                        matches!(merged, Err(Error::ChecksumMismatch { .. })),
+                        "flip at {at} (mask {mask:#x}) merged: {:?}",
+                        merged.map(|o| o.len())
                     );
                     body_flips += 1;
                 }

@@ -348,10 +348,21 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
     let base = match &args.base {
-        Some(b) => Some(
-            Archive::open(b)
-                .with_context(|| format!("{}: cannot open the base archive", b.display()))?,
-        ),
+        Some(b) => {
+            let a = Archive::open(b)
+                .with_context(|| format!("{}: cannot open the base archive", b.display()))?;
+            // Its entries are copied into the new archive, which would
+            // carry any damage forward under valid checksums (a name block
+            // has no checksum of its own): checked whole, before any input
+            // is read.
+            a.check_checksums().with_context(|| {
+                format!(
+                    "{}: the base archive is damaged; nothing published",
+                    b.display()
+                )
+            })?;
+            Some(a)
+        }
         None => None,
     };
     let mut ingested: Vec<InputFile> = base

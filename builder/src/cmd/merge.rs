@@ -17,9 +17,12 @@ pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> R
     lock.remove_stale_temporaries(output);
     let mut archives = Vec::with_capacity(inputs.len());
     for p in inputs {
-        archives.push(
-            Archive::open(p).with_context(|| format!("{}: cannot open archive", p.display()))?,
-        );
+        let a =
+            Archive::open(p).with_context(|| format!("{}: cannot open archive", p.display()))?;
+        // Checked here as well as in the merge, to name the file.
+        a.check_checksums()
+            .with_context(|| format!("{}: damaged archive; nothing merged", p.display()))?;
+        archives.push(a);
     }
     let out = AtomicFile::create(output)?;
     let opts = WriterOptions {
