@@ -373,7 +373,20 @@ impl Archive {
             ));
         }
         let postings = get(Kind::Postings)?;
-        let (sources, source_sets) = parse_sources(&get(Kind::Sources)?)?;
+        // SOURCES is read whole at open anyway, and nothing else checks its
+        // labels: a damaged byte would rename a source in every answer.
+        let sources_bytes = get(Kind::Sources)?;
+        if let Some(e) = table.iter().find(|e| e.kind == Kind::Sources as u16) {
+            let computed = crc32c::crc32c(&sources_bytes);
+            if computed != e.crc {
+                return Err(Error::ChecksumMismatch {
+                    what: "section SOURCES".into(),
+                    expected: e.crc,
+                    computed,
+                });
+            }
+        }
+        let (sources, source_sets) = parse_sources(&sources_bytes)?;
         let meta_bytes = get(Kind::Meta).ok();
         Ok(Archive {
             whole,

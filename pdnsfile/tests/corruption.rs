@@ -921,6 +921,33 @@ fn flip_positions(start: usize, len: usize, r: &mut Rng) -> Vec<usize> {
     v
 }
 
+/// SOURCES is parsed whole at open and nothing decoded later checks its
+/// labels, so its checksum is checked at open: a flipped bit in a label
+/// would otherwise rename a source in every answer.
+#[test]
+fn a_damaged_source_label_is_refused_at_open() {
+    let b = fixture();
+    let a = open(b);
+    let s = a
+        .sections()
+        .into_iter()
+        .find(|s| s.name == "SOURCES")
+        .unwrap();
+    // The first label's first byte: after the u32 count and its length.
+    let at = s.offset as usize + 5;
+    let mut c = b.to_vec();
+    c[at] ^= 0x01;
+    match Archive::from_vec(c) {
+        Err(Error::ChecksumMismatch { what, .. }) => assert_eq!(what, "section SOURCES"),
+        Err(e) => panic!("unexpected error {e:?}"),
+        Ok(x) => panic!(
+            "opened, with sources {:?} for {:?}",
+            x.sources(),
+            a.sources()
+        ),
+    }
+}
+
 #[test]
 fn bit_flips_are_caught() {
     let b = fixture();
