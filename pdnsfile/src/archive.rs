@@ -949,7 +949,8 @@ impl Archive {
     /// [`Archive::verify`] does first, without decoding anything (about
     /// two reads of the file). Opening checks only what it reads, and a
     /// reader checks each structure as it decodes it, but a name block
-    /// carries no checksum of its own (spec 10.3): a copy of entries into
+    /// need not carry a checksum of its own (spec 10.3; none did before
+    /// revision 5): a copy of entries into
     /// a new archive (a merge, a build on a base) must check this first,
     /// or a damaged name would be written out under new, valid
     /// checksums.

@@ -625,7 +625,11 @@ impl<W: Write> Writer<W> {
         let zerr = |e| Error::io("starting zstd", e);
         let mut block_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
         block_zstd.include_checksum(true).map_err(zerr)?;
-        let name_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
+        let mut name_zstd = zstd::bulk::Compressor::new(opts.zstd_level).map_err(zerr)?;
+        // Optional for name blocks (spec 10.3), but nothing else checks a
+        // name as it is read: without it a damaged byte can decode to
+        // another valid name, silently.
+        name_zstd.include_checksum(true).map_err(zerr)?;
         Ok(Writer {
             back: BackEnd::start(block_zstd, name_zstd, names_rev, Spool::new(&tmp)?)?,
             in_flight: 0,

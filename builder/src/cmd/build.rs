@@ -353,8 +353,8 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                 .with_context(|| format!("{}: cannot open the base archive", b.display()))?;
             // Its entries are copied into the new archive, which would
             // carry any damage forward under valid checksums (a name block
-            // has no checksum of its own): checked whole, before any input
-            // is read.
+            // need not have a checksum of its own): checked whole, before
+            // any input is read.
             a.check_checksums().with_context(|| {
                 format!(
                     "{}: the base archive is damaged; nothing published",
