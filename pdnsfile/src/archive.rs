@@ -235,14 +235,7 @@ impl Archive {
             .ok_or_else(|| {
                 Error::corrupt("footer", "section table is not right before the footer")
             })?;
-        let computed = crc32c::crc32c(&table_bytes);
-        if computed != footer.table_crc {
-            return Err(Error::ChecksumMismatch {
-                what: "section table".into(),
-                expected: footer.table_crc,
-                computed,
-            });
-        }
+        format::check_crc(&table_bytes, footer.table_crc, || "section table".into())?;
         let mut table = Vec::with_capacity(footer.section_count as usize);
         for chunk in table_bytes.chunks_exact(format::SECTION_ENTRY_LEN) {
             let e = SectionEntry::parse(chunk)?;
@@ -377,14 +370,7 @@ impl Archive {
         // labels: a damaged byte would rename a source in every answer.
         let sources_bytes = get(Kind::Sources)?;
         if let Some(e) = table.iter().find(|e| e.kind == Kind::Sources as u16) {
-            let computed = crc32c::crc32c(&sources_bytes);
-            if computed != e.crc {
-                return Err(Error::ChecksumMismatch {
-                    what: "section SOURCES".into(),
-                    expected: e.crc,
-                    computed,
-                });
-            }
+            format::check_crc(&sources_bytes, e.crc, || "section SOURCES".into())?;
         }
         let (sources, source_sets) = parse_sources(&sources_bytes)?;
         let meta_bytes = get(Kind::Meta).ok();
@@ -967,31 +953,22 @@ impl Archive {
                 .whole
                 .slice(e.offset, e.length)
                 .ok_or(Error::corrupt("section table", "out of bounds"))?;
-            let computed = crc32c::crc32c(&bytes);
-            if computed != e.crc {
-                return Err(Error::ChecksumMismatch {
-                    what: format!(
-                        "section {}",
-                        Kind::from_u16(e.kind)
-                            .map_or_else(|| e.kind.to_string(), |k| k.name().to_string())
-                    ),
-                    expected: e.crc,
-                    computed,
-                });
-            }
+            format::check_crc(&bytes, e.crc, || {
+                format!(
+                    "section {}",
+                    Kind::from_u16(e.kind)
+                        .map_or_else(|| e.kind.to_string(), |k| k.name().to_string())
+                )
+            })?;
         }
         // 2. The whole-file checksum over every byte before the footer
         // (the header and the padding between sections too).
         let body_len = self.whole.len() - FOOTER_LEN;
-        let computed = crc32c::crc32c(self.whole.get(..body_len).unwrap_or_default());
-        if computed != self.footer.file_crc {
-            return Err(Error::ChecksumMismatch {
-                what: "whole file".into(),
-                expected: self.footer.file_crc,
-                computed,
-            });
-        }
-        Ok(())
+        format::check_crc(
+            self.whole.get(..body_len).unwrap_or_default(),
+            self.footer.file_crc,
+            || "whole file".into(),
+        )
     }
 }
 

@@ -248,14 +248,7 @@ impl Footer {
         let file_crc = r.u32()?;
         let reserved = r.u32()?;
         let stored = r.u32()?;
-        let computed = crc32c::crc32c(&b[0..52]);
-        if stored != computed {
-            return Err(Error::ChecksumMismatch {
-                what: "footer".into(),
-                expected: stored,
-                computed,
-            });
-        }
+        check_crc(&b[0..52], stored, || "footer".into())?;
         if reserved != 0 {
             return Err(Error::corrupt("footer", "reserved field is not zero"));
         }
@@ -409,6 +402,20 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 pub fn put_len_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
+}
+
+/// Checks `bytes` against their stored CRC-32C; `what` names them in the
+/// error.
+pub(crate) fn check_crc(bytes: &[u8], stored: u32, what: impl FnOnce() -> String) -> Result<()> {
+    let computed = crc32c::crc32c(bytes);
+    if computed == stored {
+        return Ok(());
+    }
+    Err(Error::ChecksumMismatch {
+        what: what(),
+        expected: stored,
+        computed,
+    })
 }
 
 #[cfg(test)]
