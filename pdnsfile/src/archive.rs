@@ -936,10 +936,9 @@ impl Archive {
     /// two reads of the file). Opening checks only what it reads, and a
     /// reader checks each structure as it decodes it, but a name block
     /// need not carry a checksum of its own (spec 10.3; none did before
-    /// revision 5): a copy of entries into
-    /// a new archive (a merge, a build on a base) must check this first,
-    /// or a damaged name would be written out under new, valid
-    /// checksums.
+    /// revision 5): a copy of entries into a new archive (a merge, a build
+    /// on a base) must check this first, or a damaged name would be
+    /// written out under new, valid checksums.
     ///
     /// # Errors
     ///

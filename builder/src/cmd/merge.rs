@@ -17,12 +17,9 @@ pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> R
     lock.remove_stale_temporaries(output);
     let mut archives = Vec::with_capacity(inputs.len());
     for p in inputs {
-        let a =
-            Archive::open(p).with_context(|| format!("{}: cannot open archive", p.display()))?;
-        // Checked here as well as in the merge, to name the file.
-        a.check_checksums()
-            .with_context(|| format!("{}: damaged archive; nothing merged", p.display()))?;
-        archives.push(a);
+        archives.push(
+            Archive::open(p).with_context(|| format!("{}: cannot open archive", p.display()))?,
+        );
     }
     let out = AtomicFile::create(output)?;
     let opts = WriterOptions {
@@ -35,7 +32,24 @@ pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> R
         created_by: format!("pdns-build {}", env!("CARGO_PKG_VERSION")),
         ..WriterOptions::default()
     };
-    let w = pdnsfile::merge(&archives, out.writer()?, opts).context("merging")?;
+    let w = match pdnsfile::merge(&archives, out.writer()?, opts) {
+        Ok(w) => w,
+        // The merge checks every input's checksums before it writes
+        // anything; only then, on the failure path, are they checked again
+        // to name the damaged file.
+        Err(e @ pdnsfile::Error::ChecksumMismatch { .. }) => {
+            let damaged = inputs
+                .iter()
+                .zip(&archives)
+                .find(|(_, a)| a.check_checksums().is_err());
+            return Err(match damaged {
+                Some((p, _)) => anyhow::Error::new(e)
+                    .context(format!("{}: damaged archive; nothing merged", p.display())),
+                None => anyhow::Error::new(e).context("merging"),
+            });
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("merging")),
+    };
     out.commit(w)?;
     let merged =
         Archive::open(output).with_context(|| format!("{}: cannot reopen", output.display()))?;
