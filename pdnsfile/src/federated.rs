@@ -54,6 +54,7 @@ impl Federation {
                     // An archive's entries all have time_first and
                     // time_last in [first, last].
                     if !filter.fence.may_match(first, last, first, last) {
+                        a.check_time_index()?;
                         continue;
                     }
                 }

@@ -4,6 +4,7 @@
 //! assigned in key order), so results of several archives can be merged by
 //! key without sorting.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use fst::automaton::AlwaysMatch;
@@ -369,6 +370,185 @@ impl Source {
     }
 }
 
+/// What every record an index hands a query must be.
+///
+/// The indexes point into the record blocks by record id, and readers do
+/// not check their checksums per query (spec 12.2: opening stays cheap).
+/// A damaged index would point at other records and the query would
+/// return them as the answer. The records themselves are a cheap witness:
+/// one that does not answer the question means the archive is damaged,
+/// which is reported instead of returned.
+enum Expect {
+    /// No index was used (the whole archive).
+    Any,
+    /// The records of the names with ids in `[lo, hi)`, which are exactly
+    /// the records `[first, end)` (name, subtree); `confirm` holds the
+    /// records just outside that range whose blocks are yet to be seen.
+    Names {
+        lo: u32,
+        hi: u32,
+        first: u32,
+        end: u32,
+        confirm: BTreeSet<u32>,
+    },
+    /// Records of these name ids (forward-name searches), with the records
+    /// just outside each run of consecutive ids yet to be seen.
+    NameIds {
+        ids: RoaringBitmap,
+        confirm: BTreeSet<u32>,
+    },
+    /// A (`v6` false) or AAAA records whose address is in `[lo, hi]`.
+    Address { v6: bool, lo: u128, hi: u128 },
+    /// Records whose rdata names the name with reversed key `key` or, for
+    /// a subtree, a name below it (or at it with `apex`).
+    RdataName {
+        key: Vec<u8>,
+        subtree: bool,
+        apex: bool,
+    },
+}
+
+/// A name check for forward-name searches: the name NAMES_REV gave an id
+/// for must be one the search matched.
+type NameCheck = Box<dyn Fn(&str) -> bool>;
+
+impl Expect {
+    /// Checks a newly decoded block against what the query expects of
+    /// the records of names: inside a name's record range exactly the
+    /// records of that name. This catches a damaged NAME_RECORDS or
+    /// BLOCK_INDEX that shortens a range as well as one that widens it.
+    fn check_block(&mut self, a: &Archive, b: &Block) -> Result<()> {
+        let range = |i: usize| b.first_record.saturating_add(i as u32);
+        match self {
+            Expect::NameIds { ids, confirm } => {
+                // A shortened range is seen in the blocks decoded: a
+                // record of a name asked for outside that name's range.
+                for (j, &id) in b.names.iter().enumerate() {
+                    if ids.contains(id) {
+                        let (s, e) = a.name_records(id)?;
+                        if !(s..e).contains(&range(j)) {
+                            return Err(Error::corrupt(
+                                "NAME_RECORDS",
+                                format!(
+                                    "record {} belongs to name {id}, but is not in its record range",
+                                    range(j)
+                                ),
+                            ));
+                        }
+                    }
+                }
+                forget_range(confirm, b.first_record, range(b.len()));
+                Ok(())
+            }
+            Expect::Names {
+                lo,
+                hi,
+                first,
+                end,
+                confirm,
+            } => {
+                for (j, &id) in b.names.iter().enumerate() {
+                    let rid = range(j);
+                    if (*first..*end).contains(&rid) != (*lo..*hi).contains(&id) {
+                        return Err(Error::corrupt(
+                            "NAME_RECORDS",
+                            format!(
+                                "record {rid} belongs to name {id}, but the index gives the records of names {lo}..{hi} as {first}..{end}"
+                            ),
+                        ));
+                    }
+                }
+                forget_range(confirm, b.first_record, range(b.len()));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// At the end of a name range: checks the records just outside it
+    /// whose blocks were not decoded (the range ends at a block's edge,
+    /// or a time fence skipped the block). A range shortened there would
+    /// otherwise lose records without a trace.
+    fn check_edges(&mut self, a: &Archive) -> Result<()> {
+        let (Expect::Names { confirm, .. } | Expect::NameIds { confirm, .. }) = self else {
+            return Ok(());
+        };
+        for rid in std::mem::take(confirm) {
+            let b = a.decode_block(a.block_of(rid)?)?;
+            self.check_block(a, &b)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that record `i` of the current block answers the query.
+    fn check_record(&self, b: &Block, i: usize, buf: &mut Vec<u8>) -> Result<()> {
+        let rid = b.first_record.saturating_add(i as u32);
+        match self {
+            Expect::Any | Expect::Names { .. } => Ok(()),
+            Expect::NameIds { ids, .. } => {
+                let id = b.names.get(i).copied().unwrap_or(u32::MAX);
+                if ids.contains(id) {
+                    Ok(())
+                } else {
+                    Err(Error::corrupt(
+                        "NAME_RECORDS",
+                        format!(
+                            "record {rid} belongs to name {id}, which the search did not match"
+                        ),
+                    ))
+                }
+            }
+            Expect::Address { v6, lo, hi } => {
+                let rd = b.rdata_bytes(i);
+                let t = b.types.get(i).copied().unwrap_or(0);
+                let addr = match (*v6, t, rd.len()) {
+                    (false, crate::rrtype::known::A, 4) => {
+                        let mut a = [0u8; 4];
+                        a.copy_from_slice(rd);
+                        Some(u128::from(u32::from_be_bytes(a)))
+                    }
+                    (true, crate::rrtype::known::AAAA, 16) => {
+                        let mut a = [0u8; 16];
+                        a.copy_from_slice(rd);
+                        Some(u128::from_be_bytes(a))
+                    }
+                    _ => None,
+                };
+                if addr.is_some_and(|a| (*lo..=*hi).contains(&a)) {
+                    Ok(())
+                } else {
+                    Err(Error::corrupt(
+                        if *v6 { "IPV6" } else { "IPV4" },
+                        format!("the address index gives record {rid}, whose rdata is not an address asked for"),
+                    ))
+                }
+            }
+            Expect::RdataName { key, subtree, apex } => {
+                let t = b.types.get(i).copied().unwrap_or(0);
+                let text = std::str::from_utf8(b.rdata_bytes(i)).unwrap_or_default();
+                let mut found = false;
+                crate::record::for_each_rdata_name(t, text, |target| {
+                    buf.clear();
+                    name::reversed_key_into(target, buf);
+                    found |= if *subtree {
+                        buf.starts_with(key) && (*apex || buf != key)
+                    } else {
+                        buf == key
+                    };
+                });
+                if found {
+                    Ok(())
+                } else {
+                    Err(Error::corrupt(
+                        "RDATA_NAMES",
+                        format!("the rdata-name index gives record {rid}, whose rdata does not name what was asked"),
+                    ))
+                }
+            }
+        }
+    }
+}
+
 struct Compiled {
     types: Option<Vec<u16>>,
     fence: TimeFence,
@@ -387,6 +567,10 @@ pub struct Matches<'a> {
     block: Option<Block>,
     names: Option<NameBlock>,
     known_name: Option<(u32, String)>,
+    expect: Expect,
+    name_check: Option<NameCheck>,
+    /// Reused by the rdata-name check.
+    key_buf: Vec<u8>,
 }
 
 impl<'a> Matches<'a> {
@@ -411,6 +595,9 @@ impl<'a> Matches<'a> {
             block: None,
             names: None,
             known_name: None,
+            expect: Expect::Any,
+            name_check: None,
+            key_buf: Vec::new(),
         }
     }
 
@@ -420,6 +607,7 @@ impl<'a> Matches<'a> {
         let a = self.archive;
         loop {
             let Some(rid) = self.source.peek(a)? else {
+                self.expect.check_edges(a)?;
                 return Ok(None);
             };
             let covered = self.block.as_ref().is_some_and(|b| {
@@ -434,16 +622,26 @@ impl<'a> Matches<'a> {
                     info.min_last,
                     info.max_last,
                 ) {
+                    // Skipping on the index's word alone: check that word.
+                    a.check_time_index()?;
                     // Saturating: a crafted index can claim any count.
                     self.source
                         .skip_to(info.first_record.saturating_add(info.records));
                     continue;
                 }
-                self.block = Some(a.decode_block(bi)?);
+                let b = a.decode_block(bi)?;
+                self.expect.check_block(a, &b)?;
+                self.block = Some(b);
             }
             self.source.skip_to(rid + 1);
             let Some(b) = &self.block else { continue };
             let i = (rid - b.first_record) as usize;
+            self.expect.check_record(b, i, &mut self.key_buf)?;
+            if self.name_check.is_some() {
+                let id = b.names.get(i).copied().unwrap_or(u32::MAX);
+                self.check_name(id)?;
+            }
+            let Some(b) = &self.block else { continue };
             let f = &self.filter;
             if let Some(types) = &f.types {
                 if !b.types.get(i).is_some_and(|t| types.contains(t)) {
@@ -465,6 +663,24 @@ impl<'a> Matches<'a> {
             }
             return Ok(Some(i));
         }
+    }
+
+    /// For a forward-name search: checks, once a name, that name `id` is
+    /// one the search matched. A damaged NAMES_REV can give a matched name
+    /// another name's id. The name is kept for the entries that follow.
+    fn check_name(&mut self, id: u32) -> Result<()> {
+        if self.known_name.as_ref().is_some_and(|(k, _)| *k == id) {
+            return Ok(());
+        }
+        let n = self.name_of(id)?;
+        if self.name_check.as_ref().is_some_and(|f| !f(&n)) {
+            return Err(Error::corrupt(
+                "NAMES_REV",
+                format!("the name index gives id {id} for a name the search matched, but the name table holds another name there"),
+            ));
+        }
+        self.known_name = Some((id, n));
+        Ok(())
     }
 
     fn name_of(&mut self, id: u32) -> Result<String> {
@@ -526,6 +742,7 @@ impl Iterator for Matches<'_> {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
+
         let b = self.block.as_ref()?;
         Some(Ok(self.archive.entry_of(b, i, rrname)))
     }
@@ -541,47 +758,64 @@ impl Archive {
     /// while streaming come as `Err` items.
     pub fn query(&self, q: &Query, filter: &Filter) -> Result<Matches<'_>> {
         let mut known_name = None;
-        let source = match q {
-            Query::All => Source::Ranges {
-                ranges: vec![(0, self.record_count())],
-                i: 0,
-            },
+        let mut name_check: Option<NameCheck> = None;
+        let (source, expect) = match q {
+            Query::All => (
+                Source::Ranges {
+                    ranges: vec![(0, self.record_count())],
+                    i: 0,
+                },
+                Expect::Any,
+            ),
             Query::Name(n) => {
                 let n = name::normalize(n)?;
                 match self.lookup_name(&n)? {
                     Some(id) => {
+                        // The answer is labelled with the name asked, not
+                        // the one stored: check that NAMES_REV gave its id.
+                        self.check_name_key(id, &name::reversed_key(&n))?;
                         known_name = Some((id, n));
-                        Source::Ranges {
-                            ranges: vec![self.name_records(id)?],
-                            i: 0,
-                        }
+                        self.name_range_source(id, id + 1)?
                     }
-                    None => empty(),
+                    // NAMES_FWD holds the same names: a name it has and
+                    // NAMES_REV lacks is damage, not an empty answer.
+                    None if self.names_fwd.get(n.as_bytes())?.is_some() => {
+                        return Err(Error::corrupt(
+                            "NAMES_REV",
+                            "a name of NAMES_FWD is missing from NAMES_REV",
+                        ))
+                    }
+                    None => (empty(), Expect::Any),
                 }
             }
             Query::Subtree { zone, include_apex } => {
                 let zone = name::normalize(zone)?;
                 match self.subtree_ids(&zone, *include_apex)? {
                     Some((lo, hi)) => {
-                        let (s, _) = self.name_records(lo)?;
-                        let (_, e) = self.name_records(hi - 1)?;
-                        Source::Ranges {
-                            ranges: vec![(s, e)],
-                            i: 0,
-                        }
+                        let key = name::reversed_key(&zone);
+                        self.check_subtree_ids(&key, *include_apex, lo, hi)?;
+                        self.name_range_source(lo, hi)?
                     }
-                    None => empty(),
+                    None => {
+                        self.check_subtree_miss(&name::reversed_key(&zone), *include_apex)?;
+                        (empty(), Expect::Any)
+                    }
                 }
             }
             Query::NamePrefix(p) => {
                 let p = name::normalize(p)?;
                 let mut key = p.into_bytes();
                 key.push(b'.');
-                self.fwd_search(&AlwaysMatch, &key, successor(&key).as_deref())?
+                let to = successor(&key);
+                let src = self.fwd_search(&AlwaysMatch, &key, to.as_deref())?;
+                name_check = Some(Box::new(move |n: &str| n.as_bytes().starts_with(&key)));
+                src
             }
             Query::Regex(re) => {
                 let aut = crate::regex::RegexAutomaton::new(re)?;
-                self.fwd_search(&aut, b"", None)?
+                let src = self.fwd_search(&aut, b"", None)?;
+                name_check = Some(Box::new(move |n: &str| accepts(&aut, n.as_bytes())));
+                src
             }
             Query::Fuzzy { name: n, distance } => {
                 let n = name::normalize(n)?;
@@ -590,22 +824,32 @@ impl Archive {
                 }
                 let lev = fst::automaton::Levenshtein::new(&n, u32::from((*distance).min(2)))
                     .map_err(|e| Error::InvalidQuery(format!("fuzzy {n}: {e}")))?;
-                self.fwd_search(&lev, b"", None)?
+                let src = self.fwd_search(&lev, b"", None)?;
+                name_check = Some(Box::new(move |n: &str| accepts(&lev, n.as_bytes())));
+                src
             }
             Query::Ip(ip) => {
-                let (addr, prefix) = (*ip, if ip.is_ipv4() { 32 } else { 128 });
-                Source::Records(self.cidr_postings(addr, prefix)?.into_iter(), None)
+                let prefix = if ip.is_ipv4() { 32 } else { 128 };
+                self.cidr_source(*ip, prefix)?
             }
-            Query::Cidr { addr, prefix } => {
-                Source::Records(self.cidr_postings(*addr, *prefix)?.into_iter(), None)
-            }
+            Query::Cidr { addr, prefix } => self.cidr_source(*addr, *prefix)?,
             Query::RdataName(n) => {
-                let n = name::normalize(n)?;
-                let bm = match self.rdata_names.get(&name::reversed_key(&n))? {
+                let key = name::reversed_key(&name::normalize(n)?);
+                let bm = match self.rdata_names.get(&key)? {
                     Some(ptr) => self.posting(ptr)?,
-                    None => RoaringBitmap::new(),
+                    None => {
+                        self.check_rdata_successor(&key)?;
+                        RoaringBitmap::new()
+                    }
                 };
-                Source::Records(bm.into_iter(), None)
+                (
+                    Source::Records(bm.into_iter(), None),
+                    Expect::RdataName {
+                        key,
+                        subtree: false,
+                        apex: true,
+                    },
+                )
             }
             Query::RdataSubtree { zone, include_apex } => {
                 let zone = name::normalize(zone)?;
@@ -619,12 +863,150 @@ impl Archive {
                         }
                         Ok(true)
                     })?;
-                Source::Records(union.into_ids().into_iter(), None)
+                if let Some(to) = &to {
+                    self.check_rdata_successor(to)?;
+                }
+                (
+                    Source::Records(union.into_ids().into_iter(), None),
+                    Expect::RdataName {
+                        key,
+                        subtree: true,
+                        apex: *include_apex,
+                    },
+                )
             }
         };
         let mut m = Matches::new(self, source, filter);
         m.known_name = known_name;
+        m.expect = expect;
+        m.name_check = name_check;
         Ok(m)
+    }
+
+    /// The records of the names `[lo, hi)`, which NAME_RECORDS gives as
+    /// one range, and what each decoded block must then hold.
+    fn name_range_source(&self, lo: u32, hi: u32) -> Result<(Source, Expect)> {
+        let (first, _) = self.name_records(lo)?;
+        let (_, end) = self.name_records(hi - 1)?;
+        Ok((
+            Source::Ranges {
+                ranges: vec![(first, end)],
+                i: 0,
+            },
+            Expect::Names {
+                lo,
+                hi,
+                first,
+                end,
+                confirm: [
+                    first.checked_sub(1),
+                    (end < self.record_count()).then_some(end),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            },
+        ))
+    }
+
+    /// The records just outside `[first, end)`.
+    fn edges(&self, first: u32, end: u32) -> impl Iterator<Item = u32> {
+        [
+            first.checked_sub(1),
+            (end < self.record_count()).then_some(end),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The A or AAAA records in `addr/prefix`.
+    fn cidr_source(&self, addr: IpAddr, prefix: u8) -> Result<(Source, Expect)> {
+        let (v6, lo, hi) = cidr_bounds(addr, prefix);
+        let ids = self.cidr_postings(v6, lo, hi)?;
+        Ok((
+            Source::Records(ids.into_iter(), None),
+            Expect::Address { v6, lo, hi },
+        ))
+    }
+
+    /// The reversed key of name `id`, from the name table.
+    fn name_key(&self, id: u32) -> Result<Vec<u8>> {
+        let nb = self.decode_name_block(id)?;
+        let at = id - nb.index * self.names_per_block();
+        nb.keys
+            .into_iter()
+            .nth(at as usize)
+            .ok_or(Error::corrupt("NAME_TABLE", "short block"))
+    }
+
+    /// Checks the ids `[lo, hi)` NAMES_REV gave for the subtree at reversed
+    /// key `prefix` against the name table: the names at both ends are in
+    /// the subtree and their neighbours are not (but for the apex left
+    /// out), so a damaged NAMES_REV can neither move nor clip the range.
+    fn check_subtree_ids(&self, prefix: &[u8], apex: bool, lo: u32, hi: u32) -> Result<()> {
+        let inside = |id: u32| -> Result<bool> {
+            let k = self.name_key(id)?;
+            Ok(k.starts_with(prefix) && (apex || k != prefix))
+        };
+        let ok = inside(lo)?
+            && inside(hi - 1)?
+            && (lo == 0 || !inside(lo - 1)?)
+            && (hi >= self.name_count() || !inside(hi)?);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::corrupt(
+                "NAMES_REV",
+                format!("the name index gives ids {lo}..{hi} for a zone, which the name table does not agree with"),
+            ))
+        }
+    }
+
+    /// After NAMES_REV found no name in the subtree at reversed key
+    /// `prefix`: the name table must agree where the subtree would be,
+    /// just before and at the first key NAMES_REV has after `prefix`.
+    fn check_subtree_miss(&self, prefix: &[u8], apex: bool) -> Result<()> {
+        let mut at = self.name_count();
+        let mut found = None;
+        self.names_rev.walk(&AlwaysMatch, prefix, None, |k, v| {
+            at = self.checked_name_id(v, "NAMES_REV")?;
+            found = Some(k.to_vec());
+            Ok(false)
+        })?;
+        if let Some(k) = found {
+            self.check_name_key(at, &k)?;
+        }
+        for id in [
+            at.checked_sub(1),
+            Some(at).filter(|&i| i < self.name_count()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let k = self.name_key(id)?;
+            if k.starts_with(prefix) && (apex || k != prefix) {
+                return Err(Error::corrupt(
+                    "NAMES_REV",
+                    format!("finds no name in a zone, but the name table holds one at id {id}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that name `id` is stored with reversed key `key`: a damaged
+    /// NAMES_REV can map a name to another name's id.
+    fn check_name_key(&self, id: u32, key: &[u8]) -> Result<()> {
+        if self.name_key(id)? == key {
+            Ok(())
+        } else {
+            Err(Error::corrupt(
+                "NAMES_REV",
+                format!(
+                    "the name index gives id {id}, which the name table holds for another name"
+                ),
+            ))
+        }
     }
 
     /// Counts the matches of a query and their time span, without building
@@ -638,15 +1020,26 @@ impl Archive {
     }
 
     /// The names of NAMES_FWD in `[from, to)` that `aut` matches.
-    fn fwd_search<A: Automaton>(&self, aut: &A, from: &[u8], to: Option<&[u8]>) -> Result<Source> {
+    fn fwd_search<A: Automaton>(
+        &self,
+        aut: &A,
+        from: &[u8],
+        to: Option<&[u8]>,
+    ) -> Result<(Source, Expect)> {
         let mut ids = RoaringBitmap::new();
         self.names_fwd.walk(aut, from, to, |k, _| {
             // NAMES_FWD holds names only; their ids come from NAMES_REV.
             let n = String::from_utf8_lossy(k);
             match self.names_rev.get(&name::reversed_key(&n))? {
                 Some(v) => {
-                    ids.insert(self.checked_name_id(v, "NAMES_REV")?);
-                    Ok(true)
+                    if ids.insert(self.checked_name_id(v, "NAMES_REV")?) {
+                        Ok(true)
+                    } else {
+                        Err(Error::corrupt(
+                            "NAMES_REV",
+                            format!("two names have id {v}"),
+                        ))
+                    }
                 }
                 None => Err(Error::corrupt(
                     "NAMES_FWD",
@@ -654,7 +1047,23 @@ impl Archive {
                 )),
             }
         })?;
-        Ok(names_source(ids))
+        // The records around each run of consecutive ids.
+        let mut confirm = BTreeSet::new();
+        let mut run: Option<(u32, u32)> = None;
+        for id in ids.iter().chain([u32::MAX]) {
+            match run {
+                Some((lo, hi)) if hi == id => run = Some((lo, hi + 1)),
+                _ => {
+                    if let Some((lo, hi)) = run {
+                        let (first, _) = self.name_records(lo)?;
+                        let (_, end) = self.name_records(hi - 1)?;
+                        confirm.extend(self.edges(first, end));
+                    }
+                    run = Some((id, id.saturating_add(1)));
+                }
+            }
+        }
+        Ok((names_source(ids.clone()), Expect::NameIds { ids, confirm }))
     }
 
     /// A name id read from a name index, checked against the name count
@@ -696,37 +1105,38 @@ impl Archive {
         Ok(Some((lo, hi)))
     }
 
-    /// The union of the postings of every address in `addr/prefix`.
-    fn cidr_postings(&self, addr: IpAddr, prefix: u8) -> Result<RoaringBitmap> {
-        let (table, width, lo, hi): (&[u8], usize, Vec<u8>, Vec<u8>) = match addr {
-            IpAddr::V4(a) => {
-                let p = u32::from(prefix.min(32));
-                let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
-                let lo = u32::from(a) & mask;
-                let hi = lo | !mask;
-                (
-                    &self.ipv4,
-                    V4_LEN,
-                    lo.to_be_bytes().to_vec(),
-                    hi.to_be_bytes().to_vec(),
-                )
-            }
-            IpAddr::V6(a) => {
-                let p = u32::from(prefix.min(128));
-                let mask = if p == 0 { 0 } else { u128::MAX << (128 - p) };
-                let lo = u128::from(a) & mask;
-                let hi = lo | !mask;
-                (
-                    &self.ipv6,
-                    V6_LEN,
-                    lo.to_be_bytes().to_vec(),
-                    hi.to_be_bytes().to_vec(),
-                )
-            }
+    /// The union of the postings of every address in `[lo, hi]` of the
+    /// IPv4 (`v6` false) or IPv6 table.
+    fn cidr_postings(&self, v6: bool, lo: u128, hi: u128) -> Result<RoaringBitmap> {
+        let (table, width, lo, hi): (&[u8], usize, Vec<u8>, Vec<u8>) = if v6 {
+            (
+                &self.ipv6,
+                V6_LEN,
+                lo.to_be_bytes().to_vec(),
+                hi.to_be_bytes().to_vec(),
+            )
+        } else {
+            // Both bounds are IPv4 addresses here: the cut keeps their value.
+            (
+                &self.ipv4,
+                V4_LEN,
+                (lo as u32).to_be_bytes().to_vec(),
+                (hi as u32).to_be_bytes().to_vec(),
+            )
         };
         let alen = width - 8;
         let n = table.len() / width;
         let key = |i: usize| table.get(i * width..i * width + alen).unwrap_or_default();
+        let what = if v6 { "IPV6" } else { "IPV4" };
+        let ptr = |i: usize| {
+            crate::archive::read_u64(
+                table
+                    .get(i * width + alen..(i + 1) * width)
+                    .unwrap_or_default(),
+                0,
+                what,
+            )
+        };
         // Lower bound of `lo`.
         let (mut l, mut h) = (0usize, n);
         while l < h {
@@ -737,9 +1147,9 @@ impl Archive {
                 h = m;
             }
         }
-        let what = if width == V4_LEN { "IPV4" } else { "IPV6" };
         let mut union = self.posting_union();
         let mut prev: Option<&[u8]> = None;
+        let mut end = l;
         for i in l..n {
             let k = key(i);
             if k > hi.as_slice() {
@@ -749,16 +1159,80 @@ impl Archive {
                 return Err(Error::corrupt(what, "address table is not sorted"));
             }
             prev = Some(k);
-            let ptr = crate::archive::read_u64(
-                table
-                    .get(i * width + alen..(i + 1) * width)
-                    .unwrap_or_default(),
-                0,
-                what,
-            )?;
-            union.add(self, ptr)?;
+            union.add(self, ptr(i)?)?;
+            end = i + 1;
+        }
+        // A damaged pointer in range would lend one address's records to
+        // another: the range check on each record cannot see that.
+        if union.overlapped() {
+            return Err(Error::corrupt(what, "two addresses list the same record"));
+        }
+        // A damaged address moves its entry out of the range, and its
+        // records out of the answer, silently. The entries just outside
+        // the range must then be the ones whose records hold a wrong
+        // address. One address found is the whole answer to an exact
+        // lookup: only ranges and misses pay for the check.
+        if end == l || lo != hi {
+            for i in [l.checked_sub(1), (end < n).then_some(end)]
+                .into_iter()
+                .flatten()
+            {
+                if !self.address_entry_holds(ptr(i)?, key(i))? {
+                    return Err(Error::corrupt(
+                        what,
+                        format!("entry {i} lists records of another address"),
+                    ));
+                }
+            }
         }
         Ok(union.into_ids())
+    }
+
+    /// Checks the first key of RDATA_NAMES at or after `from`, where a
+    /// lookup missed or a range ended: a damaged key moves its entry past
+    /// where it was looked for, and the key found there instead lists
+    /// records that do not name it.
+    fn check_rdata_successor(&self, from: &[u8]) -> Result<()> {
+        let mut next = None;
+        self.rdata_names.walk(&AlwaysMatch, from, None, |k, ptr| {
+            next = Some((k.to_vec(), ptr));
+            Ok(false)
+        })?;
+        let Some((key, ptr)) = next else {
+            return Ok(());
+        };
+        let named = match self.posting(ptr)?.min() {
+            None => false,
+            Some(rid) => {
+                let b = self.decode_block(self.block_of(rid)?)?;
+                let i = (rid - b.first_record) as usize;
+                let rdata = Expect::RdataName {
+                    key,
+                    subtree: false,
+                    apex: true,
+                };
+                rdata.check_record(&b, i, &mut Vec::new()).is_ok()
+            }
+        };
+        if named {
+            Ok(())
+        } else {
+            Err(Error::corrupt(
+                "RDATA_NAMES",
+                "a key lists records that do not name it",
+            ))
+        }
+    }
+
+    /// Whether the first record of posting `ptr` holds the address `addr`
+    /// (4 or 16 octets), as an address table entry listing it claims.
+    fn address_entry_holds(&self, ptr: u64, addr: &[u8]) -> Result<bool> {
+        let Some(rid) = self.posting(ptr)?.min() else {
+            return Ok(false);
+        };
+        let b = self.decode_block(self.block_of(rid)?)?;
+        let i = (rid - b.first_record) as usize;
+        Ok(b.rdata_bytes(i) == addr)
     }
 
     /// Iterates every IPv4 address in the archive with its entry count.
@@ -776,6 +1250,44 @@ impl Archive {
             Ipv6Addr::from(a)
         })
     }
+}
+
+/// Removes the records `[from, to)` from `set`.
+fn forget_range(set: &mut BTreeSet<u32>, from: u32, to: u32) {
+    let seen: Vec<u32> = set.range(from..to).copied().collect();
+    for r in seen {
+        set.remove(&r);
+    }
+}
+
+/// The family and the first and last address of `addr/prefix`.
+fn cidr_bounds(addr: IpAddr, prefix: u8) -> (bool, u128, u128) {
+    match addr {
+        IpAddr::V4(a) => {
+            let p = u32::from(prefix.min(32));
+            let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
+            let lo = u32::from(a) & mask;
+            (false, u128::from(lo), u128::from(lo | !mask))
+        }
+        IpAddr::V6(a) => {
+            let p = u32::from(prefix.min(128));
+            let mask = if p == 0 { 0 } else { u128::MAX << (128 - p) };
+            let lo = u128::from(a) & mask;
+            (true, lo, lo | !mask)
+        }
+    }
+}
+
+/// Whether `aut` matches all of `s`.
+fn accepts<A: Automaton>(aut: &A, s: &[u8]) -> bool {
+    let mut st = aut.start();
+    for &b in s {
+        if !aut.can_match(&st) {
+            return false;
+        }
+        st = aut.accept(&st, b);
+    }
+    aut.is_match(&st)
 }
 
 fn empty() -> Source {
