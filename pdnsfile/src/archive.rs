@@ -52,8 +52,9 @@ pub struct Archive {
     /// The outcome of [`Archive::check_time_index`], computed once: the
     /// damaged section's name and its stored and computed checksums.
     time_index_damage: OnceLock<Option<(&'static str, u32, u32)>>,
-    /// See [`Archive::trusted`]: NAMES_REV, IPV4, IPV6, RDATA_NAMES.
-    trust: [SectionTrust; 4],
+    /// See [`Archive::trusted`]: NAMES_REV, IPV4, IPV6, RDATA_NAMES,
+    /// NAME_RECORDS.
+    trust: [SectionTrust; 5],
     label: String,
 }
 
@@ -1019,6 +1020,7 @@ impl Archive {
             Kind::Ipv4 => 1,
             Kind::Ipv6 => 2,
             Kind::RdataNames => 3,
+            Kind::NameRecords => 4,
             _ => return Ok(false),
         };
         let Some(t) = self.trust.get(slot) else {
