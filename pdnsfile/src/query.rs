@@ -581,6 +581,8 @@ pub struct Matches<'a> {
     known_name: Option<(u32, String)>,
     expect: Expect,
     name_check: Option<NameCheck>,
+    /// The last name id `check_name` saw.
+    checked_name: Option<u32>,
     /// Reused by the rdata-name check.
     key_buf: Vec<u8>,
 }
@@ -609,6 +611,7 @@ impl<'a> Matches<'a> {
             known_name: None,
             expect: Expect::Any,
             name_check: None,
+            checked_name: None,
             key_buf: Vec::new(),
         }
     }
@@ -653,6 +656,7 @@ impl<'a> Matches<'a> {
                 let id = b.names.get(i).copied().unwrap_or(u32::MAX);
                 self.check_name(id)?;
             }
+            // Again: `check_name` needed all of `self`.
             let Some(b) = &self.block else { continue };
             let f = &self.filter;
             if let Some(types) = &f.types {
@@ -681,7 +685,11 @@ impl<'a> Matches<'a> {
     /// one the search matched. A damaged NAMES_REV can give a matched name
     /// another name's id. The name is kept for the entries that follow.
     fn check_name(&mut self, id: u32) -> Result<()> {
-        if self.known_name.as_ref().is_some_and(|(k, _)| *k == id) {
+        if self.checked_name == Some(id) {
+            return Ok(());
+        }
+        self.checked_name = Some(id);
+        if self.archive.trusted(Kind::NamesReversed)? {
             return Ok(());
         }
         let n = self.name_of(id)?;
@@ -753,7 +761,6 @@ impl Iterator for Matches<'_> {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
-
         let b = self.block.as_ref()?;
         Some(Ok(self.archive.entry_of(b, i, rrname)))
     }
@@ -805,12 +812,17 @@ impl Archive {
                 let zone = name::normalize(zone)?;
                 match self.subtree_ids(&zone, *include_apex)? {
                     Some((lo, hi)) => {
-                        let key = name::reversed_key(&zone);
-                        self.check_subtree_ids(&key, *include_apex, lo, hi)?;
+                        if !self.trusted(Kind::NamesReversed)? {
+                            let key = name::reversed_key(&zone);
+                            self.check_subtree_ids(&key, *include_apex, lo, hi)?;
+                        }
                         self.name_range_source(lo, hi)?
                     }
                     None => {
-                        self.check_subtree_miss(&name::reversed_key(&zone), *include_apex)?;
+                        if !self.trusted(Kind::NamesReversed)? {
+                            let key = name::reversed_key(&zone);
+                            self.check_subtree_miss(&key, *include_apex)?;
+                        }
                         (empty(), Expect::Any)
                     }
                 }
