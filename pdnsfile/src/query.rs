@@ -860,10 +860,13 @@ impl Archive {
             Query::Cidr { addr, prefix } => self.cidr_source(*addr, *prefix)?,
             Query::RdataName(n) => {
                 let key = name::reversed_key(&name::normalize(n)?);
+                // Every lookup counts towards the CRC, which alone can
+                // vouch for the hits a damaged FST would miss.
+                let trusted = self.trusted(Kind::RdataNames)?;
                 let bm = match self.rdata_names.get(&key)? {
                     Some(ptr) => self.posting(ptr)?,
                     None => {
-                        if !self.trusted(Kind::RdataNames)? {
+                        if !trusted {
                             self.check_rdata_successor(&key)?;
                         }
                         RoaringBitmap::new()
@@ -881,6 +884,11 @@ impl Archive {
             Query::RdataSubtree { zone, include_apex } => {
                 let zone = name::normalize(zone)?;
                 let key = name::reversed_key(&zone);
+                // Nothing per answer sees a key or a record these two
+                // sections lose here; their CRCs, once enough queries
+                // have asked, do.
+                self.trusted(Kind::RdataNames)?;
+                self.trusted(Kind::Postings)?;
                 let mut union = self.posting_union();
                 let to = successor(&key);
                 self.rdata_names
@@ -1053,6 +1061,9 @@ impl Archive {
         from: &[u8],
         to: Option<&[u8]>,
     ) -> Result<(Source, Expect)> {
+        // Nothing per answer sees a name a damaged NAMES_FWD loses; its
+        // CRC, once enough searches have asked, does.
+        self.trusted(Kind::NamesForward)?;
         let mut ids = RoaringBitmap::new();
         self.names_fwd.walk(aut, from, to, |k, _| {
             // NAMES_FWD holds names only; their ids come from NAMES_REV.

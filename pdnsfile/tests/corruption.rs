@@ -1065,6 +1065,44 @@ fn a_damaged_index_gives_an_error_not_a_wrong_answer() {
     assert!(errors > 100, "{errors}");
 }
 
+/// What no answer can show (a name a damaged NAMES_FWD loses, a record a
+/// damaged posting list trades in a zone answer) the section's CRC does,
+/// computed once the queries on it have asked enough: here, at once, as
+/// the sections are small.
+#[test]
+fn lossy_indexes_are_checked_whole_once_used_enough() {
+    let b = fixture();
+    let a = open(b);
+    let cases = [
+        ("NAMES_FWD", Query::Regex("e".into())),
+        ("RDATA_NAMES", Query::RdataName("ns1.example.com".into())),
+        (
+            "POSTINGS",
+            Query::RdataSubtree {
+                zone: ".".into(),
+                include_apex: true,
+            },
+        ),
+    ];
+    for (section, q) in cases {
+        let s = a.sections().into_iter().find(|s| s.name == section).unwrap();
+        let mut c = b.to_vec();
+        c[s.offset as usize + s.length as usize / 2] ^= 0x10;
+        let d = Archive::from_vec(c).unwrap();
+        let mismatch = (0..3).any(|_| {
+            matches!(
+                query_error(&d, &q),
+                Some(Error::ChecksumMismatch { what, .. }) if what == format!("section {section}")
+            )
+        });
+        assert!(mismatch, "{section}");
+        // The same queries on the intact file never err.
+        for _ in 0..3 {
+            assert!(query_error(&a, &q).is_none(), "{section}");
+        }
+    }
+}
+
 /// SOURCES is parsed whole at open and nothing decoded later checks its
 /// labels, so its checksum is checked at open: a flipped bit in a label
 /// would otherwise rename a source in every answer.
