@@ -1085,7 +1085,11 @@ fn lossy_indexes_are_checked_whole_once_used_enough() {
         ),
     ];
     for (section, q) in cases {
-        let s = a.sections().into_iter().find(|s| s.name == section).unwrap();
+        let s = a
+            .sections()
+            .into_iter()
+            .find(|s| s.name == section)
+            .unwrap();
         let mut c = b.to_vec();
         c[s.offset as usize + s.length as usize / 2] ^= 0x10;
         let d = Archive::from_vec(c).unwrap();
