@@ -887,7 +887,7 @@ impl Archive {
                 // Nothing per answer sees a key or a record these two
                 // sections lose here; their CRCs, once enough queries
                 // have asked, do.
-                self.trusted(Kind::RdataNames)?;
+                let trusted = self.trusted(Kind::RdataNames)?;
                 self.trusted(Kind::Postings)?;
                 let mut union = self.posting_union();
                 let to = successor(&key);
@@ -898,7 +898,7 @@ impl Archive {
                         }
                         Ok(true)
                     })?;
-                if let Some(to) = &to {
+                if let (Some(to), false) = (&to, trusted) {
                     self.check_rdata_successor(to)?;
                 }
                 (
@@ -933,13 +933,7 @@ impl Archive {
                 hi,
                 first,
                 end,
-                confirm: [
-                    first.checked_sub(1),
-                    (end < self.record_count()).then_some(end),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
+                confirm: self.edges(first, end).collect(),
             },
         ))
     }
@@ -1239,11 +1233,9 @@ impl Archive {
         let Some((key, ptr)) = next else {
             return Ok(());
         };
-        let named = match self.posting(ptr)?.min() {
+        let named = match self.first_of_posting(ptr)? {
             None => false,
-            Some(rid) => {
-                let b = self.decode_block(self.block_of(rid)?)?;
-                let i = (rid - b.first_record) as usize;
+            Some((b, i)) => {
                 let rdata = Expect::RdataName {
                     key,
                     subtree: false,
@@ -1265,12 +1257,21 @@ impl Archive {
     /// Whether the first record of posting `ptr` holds the address `addr`
     /// (4 or 16 octets), as an address table entry listing it claims.
     fn address_entry_holds(&self, ptr: u64, addr: &[u8]) -> Result<bool> {
+        Ok(self
+            .first_of_posting(ptr)?
+            .is_some_and(|(b, i)| b.rdata_bytes(i) == addr))
+    }
+
+    /// The block holding the first record of posting `ptr`, and that
+    /// record's index in it; `None` for an empty list.
+    fn first_of_posting(&self, ptr: u64) -> Result<Option<(Block, usize)>> {
         let Some(rid) = self.posting(ptr)?.min() else {
-            return Ok(false);
+            return Ok(None);
         };
         let b = self.decode_block(self.block_of(rid)?)?;
-        let i = (rid - b.first_record) as usize;
-        Ok(b.rdata_bytes(i) == addr)
+        // block_of gives a block starting at or before `rid`.
+        let i = rid.saturating_sub(b.first_record) as usize;
+        Ok(Some((b, i)))
     }
 
     /// Iterates every IPv4 address in the archive with its entry count.
