@@ -847,6 +847,11 @@ impl Archive {
             .unwrap_or_default()
     }
 
+    /// How many source sets the archive has.
+    pub(crate) fn source_set_count(&self) -> usize {
+        self.source_sets.len()
+    }
+
     pub(crate) fn source_label(&self, id: u16) -> &str {
         self.sources
             .get(usize::from(id))

@@ -1668,6 +1668,26 @@ pub struct SortedBatch {
 }
 
 impl SortedBatch {
+    /// An empty batch with room for [`BATCH_BYTES`] of items.
+    pub(crate) fn with_room() -> SortedBatch {
+        SortedBatch {
+            items: Vec::with_capacity(BATCH_BYTES + 4096),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Appends an item; returns whether the batch is full.
+    pub(crate) fn push(&mut self, item: &[u8]) -> bool {
+        self.items.extend_from_slice(item);
+        self.ends.push(self.items.len());
+        self.items.len() >= BATCH_BYTES
+    }
+
+    /// Whether the batch holds no item.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
     /// The items, in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let mut start = 0;

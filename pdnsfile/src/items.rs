@@ -1,0 +1,240 @@
+//! An archive's entries as sort items, in archive order, without building
+//! [`crate::Entry`] values: what a merge or a build on a base archive feeds
+//! [`crate::Writer::push_item`].
+//!
+//! Why: carrying an archive forward through entries formats every name,
+//! address and source label as a string and parses it back into an item;
+//! that was about half the CPU of `pdns-build merge` and of a build with
+//! `--base`, all of it on the writer's thread. The stored form is already
+//! most of an item: reversed name keys (NAME_TABLE), stored rdata, times,
+//! counts and source sets. An item built here is byte for byte the one
+//! [`crate::sortkey::encode_into`] makes of the entry the archive reads
+//! back (a test checks it on every fixture), so the output does not
+//! depend on the path.
+
+use crate::archive::{Archive, Block, NameBlock};
+use crate::error::{Error, Result};
+use crate::format::{put_len_bytes, put_varint};
+use crate::name;
+use crate::record;
+use crate::rrtype::known;
+use crate::sorter::SortedBatch;
+use crate::sortkey;
+use std::sync::mpsc::SyncSender;
+
+/// The sort items of an archive's entries, in archive (key) order; see
+/// [`Archive::items`].
+pub struct Items<'a> {
+    archive: &'a Archive,
+    /// The next block to decode.
+    next_block: usize,
+    block: Option<Block>,
+    /// The next record of `block`.
+    at: usize,
+    names: Option<NameBlock>,
+    /// Each source set's encoded labels (see [`sortkey::sources`]).
+    sets: Vec<Vec<u8>>,
+    /// The name id whose key was last checked.
+    checked_name: Option<u32>,
+    item: Vec<u8>,
+    /// Scratch for rdata that needs the entry path's round trip.
+    text: Vec<u8>,
+}
+
+impl Archive {
+    /// The archive's entries as sort items (see [`crate::sortkey`]), in
+    /// key order, each exactly as [`crate::sortkey::encode_into`] encodes
+    /// the entry [`Archive::query`] gives for it.
+    pub fn items(&self) -> Items<'_> {
+        let sets = (0..self.source_set_count())
+            .map(|s| {
+                let labels = self.source_set(s as u32);
+                let mut out = Vec::new();
+                put_varint(&mut out, labels.len() as u64);
+                for &l in labels {
+                    put_len_bytes(&mut out, self.source_label(l).as_bytes());
+                }
+                out
+            })
+            .collect();
+        Items {
+            archive: self,
+            next_block: 0,
+            block: None,
+            at: 0,
+            names: None,
+            sets,
+            checked_name: None,
+            item: Vec::new(),
+            text: Vec::new(),
+        }
+    }
+}
+
+impl Items<'_> {
+    /// The next item, or `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when a block or name block is damaged, or a
+    /// stored name is not one a writer stores.
+    pub fn next_item(&mut self) -> Result<Option<&[u8]>> {
+        loop {
+            if let Some(b) = &self.block {
+                if self.at < b.len() {
+                    break;
+                }
+            }
+            if self.next_block >= self.archive.block_count() {
+                return Ok(None);
+            }
+            self.block = Some(self.archive.decode_block(self.next_block)?);
+            self.next_block += 1;
+            self.at = 0;
+        }
+        let Some(b) = &self.block else {
+            return Ok(None);
+        };
+        let i = self.at;
+        self.at += 1;
+        let id = b.names.get(i).copied().unwrap_or(0);
+        let per = self.archive.names_per_block();
+        let nb = id / per;
+        if self.names.as_ref().is_none_or(|n| n.index != nb) {
+            self.names = Some(self.archive.decode_name_block(id)?);
+        }
+        let key = self
+            .names
+            .as_ref()
+            .and_then(|n| n.keys.get((id - nb * per) as usize))
+            .ok_or(Error::corrupt("NAME_TABLE", "short block"))?;
+        if self.checked_name != Some(id) {
+            check_key(key)?;
+            self.checked_name = Some(id);
+        }
+        let out = &mut self.item;
+        out.clear();
+        out.extend_from_slice(key);
+        out.push(0);
+        let rrtype = b.types.get(i).copied().unwrap_or(0);
+        out.extend_from_slice(&rrtype.to_be_bytes());
+        let rdata = b.rdata_bytes(i);
+        let start = out.len();
+        let stored_as_read = match rrtype {
+            known::A => rdata.len() == 4,
+            known::AAAA => rdata.len() == 16,
+            _ => rdata.iter().all(|c| (0x20..=0x7e).contains(c)),
+        };
+        if stored_as_read {
+            out.extend_from_slice(rdata);
+        } else {
+            // What reading the entry and encoding it again stores: a
+            // non-printable byte comes back escaped, an A or AAAA value
+            // that is not an address as its text.
+            self.text.clear();
+            record::encode_rdata_into(rrtype, &record::decode_rdata(rrtype, rdata), &mut self.text);
+            out.extend_from_slice(&self.text);
+        }
+        sortkey::escape_rdata_from(out, start);
+        out.extend_from_slice(&[0, 0]);
+        put_varint(out, b.time_first.get(i).copied().unwrap_or(0));
+        put_varint(out, b.time_last.get(i).copied().unwrap_or(0));
+        let count = b.count.get(i).copied().flatten();
+        put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
+        let set = b.sets.get(i).copied().unwrap_or(0) as usize;
+        out.extend_from_slice(self.sets.get(set).map(Vec::as_slice).unwrap_or(&[0]));
+        let bailiwick = b
+            .bailiwick
+            .get(i)
+            .and_then(|&z| z.checked_sub(1))
+            .and_then(|z| b.dict.get(z as usize));
+        match bailiwick {
+            None => put_varint(out, 0),
+            Some(z) => {
+                put_varint(out, z.len() as u64 + 1);
+                out.extend_from_slice(z.as_bytes());
+            }
+        }
+        Ok(Some(&self.item))
+    }
+}
+
+/// Refuses a NAME_TABLE key that the entry path would not give back as
+/// it is (reading it as a name and keying that name again): a writer
+/// never stores one, and carried as it is it would make an archive whose
+/// name could not be looked up. Without escapes a key is labels each
+/// followed by a dot, none empty, or empty for the root.
+fn check_key(key: &[u8]) -> Result<()> {
+    let plain = !key.contains(&b'\\')
+        && (key.is_empty()
+            || (key.ends_with(b".") && !key.starts_with(b".") && !has_empty_label(key)));
+    if plain || name::reversed_key(&name::from_reversed_key(key)) == key {
+        return Ok(());
+    }
+    Err(Error::corrupt(
+        "NAME_TABLE",
+        format!("a key that is no name: {}", record::escape_text(key)),
+    ))
+}
+
+fn has_empty_label(key: &[u8]) -> bool {
+    key.windows(2).any(|w| w == b"..")
+}
+
+/// Sends the items of `archives` merged into one key-ordered stream, in
+/// batches, until the last or the first error (sent too) or until the
+/// receiver is gone. Items with equal keys are sent one after the other,
+/// for the writer to merge ([`crate::Writer::push_item`]).
+pub(crate) fn send_merged(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) {
+    let mut streams: Vec<Items<'_>> = archives.iter().map(Archive::items).collect();
+    let failed = match merge_into(&mut streams, tx) {
+        Ok(()) => return,
+        Err(e) => e,
+    };
+    // Fails only when the receiver is gone, which then has its own error.
+    let _ = tx.send(Err(failed));
+}
+
+/// The body of [`send_merged`]: `Ok` also when the receiver hung up.
+fn merge_into(streams: &mut [Items<'_>], tx: &SyncSender<Result<SortedBatch>>) -> Result<()> {
+    // Each stream's current item, and the streams that have one, in the
+    // order of those items: inputs are few (a month of nightly files),
+    // so a sorted list re-placed by binary search is as quick as a heap
+    // and needs no owned keys.
+    let mut current: Vec<Vec<u8>> = vec![Vec::new(); streams.len()];
+    let mut order: Vec<usize> = Vec::with_capacity(streams.len());
+    for (i, s) in streams.iter_mut().enumerate() {
+        if let Some(item) = s.next_item()? {
+            if let Some(c) = current.get_mut(i) {
+                c.extend_from_slice(item);
+            }
+            let at = order.partition_point(|&j| current.get(j) <= current.get(i));
+            order.insert(at, i);
+        }
+    }
+    let mut batch = SortedBatch::with_room();
+    while let Some(&i) = order.first() {
+        let (Some(s), Some(c)) = (streams.get_mut(i), current.get_mut(i)) else {
+            break;
+        };
+        let full = batch.push(c);
+        order.remove(0);
+        c.clear();
+        if let Some(item) = s.next_item()? {
+            c.extend_from_slice(item);
+            let at = order.partition_point(|&j| current.get(j) <= current.get(i));
+            order.insert(at, i);
+        }
+        if full {
+            let done = std::mem::replace(&mut batch, SortedBatch::with_room());
+            if tx.send(Ok(done)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        // A receiver gone has its own error to report.
+        let _ = tx.send(Ok(batch));
+    }
+    Ok(())
+}
