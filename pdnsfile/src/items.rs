@@ -185,7 +185,7 @@ fn has_empty_label(key: &[u8]) -> bool {
 /// batches, until the last or the first error (sent too) or until the
 /// receiver is gone. Items with equal keys are sent one after the other,
 /// for the writer to merge ([`crate::Writer::push_item`]).
-pub(crate) fn send_merged(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) {
+pub fn send_merged(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) {
     let mut streams: Vec<Items<'_>> = archives.iter().map(Archive::items).collect();
     let failed = match merge_into(&mut streams, tx) {
         Ok(()) => return,

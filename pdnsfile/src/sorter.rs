@@ -1683,9 +1683,24 @@ impl SortedBatch {
         self.items.len() >= BATCH_BYTES
     }
 
+    /// How many items the batch holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     /// Whether the batch holds no item.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Item `i`, if the batch has that many.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.items.get(start..end)
     }
 
     /// The items, in order.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pdns_providers::{detect_with_delimiter, Format, Framing, Options, Parser};
 use pdnsfile::sorter::ExternalSorter;
-use pdnsfile::{record, sortkey, Archive, Entry, Filter, InputFile, Query, Writer, WriterOptions};
+use pdnsfile::{record, sortkey, Archive, Entry, InputFile, Writer, WriterOptions};
 use serde_json::json;
 
 use crate::publish::{AtomicFile, OutputLock};
@@ -623,27 +623,13 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
     }
     // Two key-ordered streams, the base archive's and the new inputs',
     // interleaved by key as sort items (whose byte order is key order);
-    // the writer aggregates equal keys. New entries are never decoded.
+    // the writer aggregates equal keys. Neither is decoded into entries:
+    // the base archive is read as items ([`Archive::items`]).
     let new_items = sorter.finish()?;
-    let mut old_entries = match &base {
-        Some(b) => Some(b.query(&Query::All, &Filter::default())?),
-        None => None,
-    };
-    let mut old_item = Vec::new();
-    let mut next_old = |buf: &mut Vec<u8>| -> Result<bool> {
-        match old_entries.as_mut().and_then(Iterator::next) {
-            Some(e) => {
-                buf.clear();
-                sortkey::encode_into(buf, &e?);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    };
-    let mut have_old = next_old(&mut old_item)?;
     // The merge of the sort runs (reading, decompressing, comparing) runs
     // on its own thread and hands over items in batches: the writer is the
-    // busiest thread of this phase, and the merge was a quarter of it.
+    // busiest thread of this phase, and the merge was a quarter of it. The
+    // base archive is read on another, for the same reason.
     std::thread::scope(|s| -> Result<()> {
         // 16 batches of 256 KiB in flight absorb the moments either
         // thread is descheduled (4 measured 8 % slower on two cores).
@@ -651,24 +637,36 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
         std::thread::Builder::new()
             .name("pdns-merge".into())
             .spawn_scoped(s, move || new_items.send_batches(&tx))?;
+        let mut old = match &base {
+            Some(b) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(16);
+                std::thread::Builder::new()
+                    .name("pdns-base".into())
+                    .spawn_scoped(s, move || {
+                        pdnsfile::send_merged(std::slice::from_ref(b), &tx)
+                    })?;
+                OldItems::new(rx)?
+            }
+            None => OldItems::none(),
+        };
         for batch in rx {
             let batch = batch?;
             for item in batch.iter() {
-                while have_old && old_item.as_slice() < item {
-                    w.push_item(&old_item)?;
-                    have_old = next_old(&mut old_item)?;
+                while let Some(o) = old.peek().filter(|&o| o < item) {
+                    w.push_item(o)?;
+                    old.advance()?;
                 }
                 w.push_item(item)?;
             }
         }
-        // Dropping the receiver (on an error above) stops the merge thread
-        // at its next send.
+        while let Some(o) = old.peek() {
+            w.push_item(o)?;
+            old.advance()?;
+        }
+        // Dropping the receivers (on an error above) stops the threads at
+        // their next send.
         Ok(())
     })?;
-    while have_old {
-        w.push_item(&old_item)?;
-        have_old = next_old(&mut old_item)?;
-    }
     let bw = w.finish()?;
     out.commit(bw)?;
     // Opening is O(1); the count is in the file.
@@ -1607,6 +1605,68 @@ fn read_lines(
         }
         Ok((first, lines))
     })
+}
+
+/// The base archive's items as its reading thread hands them over, one
+/// at a time.
+struct OldItems {
+    rx: Option<std::sync::mpsc::Receiver<pdnsfile::Result<pdnsfile::sorter::SortedBatch>>>,
+    batch: Option<pdnsfile::sorter::SortedBatch>,
+    at: usize,
+}
+
+impl OldItems {
+    fn none() -> OldItems {
+        OldItems {
+            rx: None,
+            batch: None,
+            at: 0,
+        }
+    }
+
+    fn new(
+        rx: std::sync::mpsc::Receiver<pdnsfile::Result<pdnsfile::sorter::SortedBatch>>,
+    ) -> Result<OldItems> {
+        let mut o = OldItems {
+            rx: Some(rx),
+            batch: None,
+            at: 0,
+        };
+        o.refill()?;
+        Ok(o)
+    }
+
+    /// The current item, `None` after the last.
+    fn peek(&self) -> Option<&[u8]> {
+        self.batch.as_ref()?.get(self.at)
+    }
+
+    fn advance(&mut self) -> Result<()> {
+        self.at += 1;
+        if self.batch.as_ref().is_some_and(|b| self.at >= b.len()) {
+            self.refill()?;
+        }
+        Ok(())
+    }
+
+    /// The next batch, or none when the thread has sent its last.
+    fn refill(&mut self) -> Result<()> {
+        self.at = 0;
+        loop {
+            self.batch = match self.rx.as_ref().map(std::sync::mpsc::Receiver::recv) {
+                Some(Ok(b)) => Some(b.context("reading the base archive")?),
+                // Sent no more: the stream is over (an error is sent first).
+                Some(Err(_)) | None => None,
+            };
+            if !self
+                .batch
+                .as_ref()
+                .is_some_and(pdnsfile::sorter::SortedBatch::is_empty)
+            {
+                return Ok(());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
