@@ -135,7 +135,22 @@ impl Block {
 /// A decoded name-table block: the reversed keys of consecutive names.
 pub(crate) struct NameBlock {
     pub(crate) index: u32,
-    pub(crate) keys: Vec<Vec<u8>>,
+    /// The keys back to back (one allocation a block, not one a name:
+    /// a merge decodes every block); `ends` are their end offsets.
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl NameBlock {
+    /// Key `i` of the block.
+    pub(crate) fn key(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.data.get(start..end)
+    }
 }
 
 /// What [`Archive::sections`] reports for one section.
@@ -776,21 +791,23 @@ impl Archive {
         let mut r = Reader::new(&raw, "NAME_TABLE");
         // Each key takes at least two bytes: a crafted count cannot make
         // this allocation larger than the block.
-        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(n.min(raw.len() / 2));
+        let mut ends: Vec<usize> = Vec::with_capacity(n.min(raw.len() / 2));
+        let mut data: Vec<u8> = Vec::with_capacity(raw.len().saturating_mul(2));
+        let mut prev = 0..0;
         for _ in 0..n {
             let shared = r.varint()? as usize;
             let suffix = r.len_bytes()?;
-            let prev = keys.last().map(Vec::as_slice).unwrap_or_default();
-            let Some(p) = prev.get(..shared) else {
+            if shared > prev.len() {
                 return Err(Error::corrupt(
                     "NAME_TABLE",
                     format!("block {b}: bad shared prefix"),
                 ));
-            };
-            let mut k = Vec::with_capacity(shared + suffix.len());
-            k.extend_from_slice(p);
-            k.extend_from_slice(suffix);
-            keys.push(k);
+            }
+            let start = data.len();
+            data.extend_from_within(prev.start..prev.start + shared);
+            data.extend_from_slice(suffix);
+            prev = start..data.len();
+            ends.push(data.len());
         }
         if r.remaining() != 0 {
             return Err(Error::corrupt(
@@ -798,7 +815,11 @@ impl Archive {
                 format!("block {b}: trailing bytes"),
             ));
         }
-        Ok(NameBlock { index: b, keys })
+        Ok(NameBlock {
+            index: b,
+            data,
+            ends,
+        })
     }
 
     /// The normalized name with id `id`.
@@ -809,9 +830,8 @@ impl Archive {
     pub fn name(&self, id: u32) -> Result<String> {
         let nb = self.decode_name_block(id)?;
         let i = (id - nb.index * self.name_table.per_block) as usize;
-        nb.keys
-            .get(i)
-            .map(|k| name::from_reversed_key(k))
+        nb.key(i)
+            .map(name::from_reversed_key)
             .ok_or(Error::corrupt("NAME_TABLE", "short block"))
     }
 

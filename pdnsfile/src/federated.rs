@@ -223,7 +223,7 @@ pub fn merge<W: Write>(archives: &[Archive], out: W, opts: WriterOptions) -> Res
     std::thread::scope(|s| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(16);
         std::thread::Builder::new()
-            .name("pdnsfile-merge".into())
+            .name("pdnsfile-inputs".into())
             .spawn_scoped(s, move || crate::items::send_merged(archives, &tx))
             .map_err(|e| crate::Error::io("starting the merge thread", e))?;
         for batch in rx {

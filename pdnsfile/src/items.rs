@@ -79,6 +79,25 @@ impl Items<'_> {
     /// [`Error::Corrupt`] when a block or name block is damaged, or a
     /// stored name is not one a writer stores.
     pub fn next_item(&mut self) -> Result<Option<&[u8]>> {
+        Ok(if self.advance()? {
+            Some(&self.item)
+        } else {
+            None
+        })
+    }
+
+    /// The item [`Items::advance`] moved to last (empty before the first
+    /// and after the last).
+    pub fn item(&self) -> &[u8] {
+        &self.item
+    }
+
+    /// Moves to the next item ([`Items::item`]); `false` after the last.
+    ///
+    /// # Errors
+    ///
+    /// As [`Items::next_item`].
+    pub fn advance(&mut self) -> Result<bool> {
         loop {
             if let Some(b) = &self.block {
                 if self.at < b.len() {
@@ -86,14 +105,15 @@ impl Items<'_> {
                 }
             }
             if self.next_block >= self.archive.block_count() {
-                return Ok(None);
+                self.item.clear();
+                return Ok(false);
             }
             self.block = Some(self.archive.decode_block(self.next_block)?);
             self.next_block += 1;
             self.at = 0;
         }
         let Some(b) = &self.block else {
-            return Ok(None);
+            return Ok(false);
         };
         let i = self.at;
         self.at += 1;
@@ -106,7 +126,7 @@ impl Items<'_> {
         let key = self
             .names
             .as_ref()
-            .and_then(|n| n.keys.get((id - nb * per) as usize))
+            .and_then(|n| n.key((id - nb * per) as usize))
             .ok_or(Error::corrupt("NAME_TABLE", "short block"))?;
         if self.checked_name != Some(id) {
             check_key(key)?;
@@ -127,6 +147,10 @@ impl Items<'_> {
         };
         if stored_as_read {
             out.extend_from_slice(rdata);
+            // Printable text holds no 0x00 to escape; an address may.
+            if matches!(rrtype, known::A | known::AAAA) {
+                sortkey::escape_rdata_from(out, start);
+            }
         } else {
             // What reading the entry and encoding it again stores: a
             // non-printable byte comes back escaped, an A or AAAA value
@@ -134,8 +158,8 @@ impl Items<'_> {
             self.text.clear();
             record::encode_rdata_into(rrtype, &record::decode_rdata(rrtype, rdata), &mut self.text);
             out.extend_from_slice(&self.text);
+            sortkey::escape_rdata_from(out, start);
         }
-        sortkey::escape_rdata_from(out, start);
         out.extend_from_slice(&[0, 0]);
         put_varint(out, b.time_first.get(i).copied().unwrap_or(0));
         put_varint(out, b.time_last.get(i).copied().unwrap_or(0));
@@ -155,7 +179,7 @@ impl Items<'_> {
                 out.extend_from_slice(z.as_bytes());
             }
         }
-        Ok(Some(&self.item))
+        Ok(true)
     }
 }
 
@@ -197,33 +221,25 @@ pub fn send_merged(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) {
 
 /// The body of [`send_merged`]: `Ok` also when the receiver hung up.
 fn merge_into(streams: &mut [Items<'_>], tx: &SyncSender<Result<SortedBatch>>) -> Result<()> {
-    // Each stream's current item, and the streams that have one, in the
-    // order of those items: inputs are few (a month of nightly files),
-    // so a sorted list re-placed by binary search is as quick as a heap
-    // and needs no owned keys.
-    let mut current: Vec<Vec<u8>> = vec![Vec::new(); streams.len()];
+    // The streams that have a current item, in the order of those items:
+    // inputs are few (a month of nightly files), so a sorted list
+    // re-placed by binary search is as quick as a heap, and the items
+    // stay in their streams' buffers.
     let mut order: Vec<usize> = Vec::with_capacity(streams.len());
-    for (i, s) in streams.iter_mut().enumerate() {
-        if let Some(item) = s.next_item()? {
-            if let Some(c) = current.get_mut(i) {
-                c.extend_from_slice(item);
-            }
-            let at = order.partition_point(|&j| current.get(j) <= current.get(i));
-            order.insert(at, i);
+    for i in 0..streams.len() {
+        if streams.get_mut(i).map(Items::advance).transpose()? == Some(true) {
+            place(streams, &mut order, i);
         }
     }
     let mut batch = SortedBatch::with_room();
     while let Some(&i) = order.first() {
-        let (Some(s), Some(c)) = (streams.get_mut(i), current.get_mut(i)) else {
+        let Some(s) = streams.get_mut(i) else {
             break;
         };
-        let full = batch.push(c);
+        let full = batch.push(s.item());
         order.remove(0);
-        c.clear();
-        if let Some(item) = s.next_item()? {
-            c.extend_from_slice(item);
-            let at = order.partition_point(|&j| current.get(j) <= current.get(i));
-            order.insert(at, i);
+        if s.advance()? {
+            place(streams, &mut order, i);
         }
         if full {
             let done = std::mem::replace(&mut batch, SortedBatch::with_room());
@@ -237,4 +253,12 @@ fn merge_into(streams: &mut [Items<'_>], tx: &SyncSender<Result<SortedBatch>>) -
         let _ = tx.send(Ok(batch));
     }
     Ok(())
+}
+
+/// Inserts stream `i` into `order` after the streams whose items are not
+/// greater than its own.
+fn place(streams: &[Items<'_>], order: &mut Vec<usize>, i: usize) {
+    let item = streams.get(i).map(Items::item);
+    let at = order.partition_point(|&j| streams.get(j).map(Items::item) <= item);
+    order.insert(at, i);
 }

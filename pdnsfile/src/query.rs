@@ -716,8 +716,8 @@ impl<'a> Matches<'a> {
         }
         self.names
             .as_ref()
-            .and_then(|nb| nb.keys.get((id - b * per) as usize))
-            .map(|k| name::from_reversed_key(k))
+            .and_then(|nb| nb.key((id - b * per) as usize))
+            .map(name::from_reversed_key)
             .ok_or(Error::corrupt("NAME_TABLE", "short block"))
     }
 
@@ -962,9 +962,8 @@ impl Archive {
     fn name_key(&self, id: u32) -> Result<Vec<u8>> {
         let nb = self.decode_name_block(id)?;
         let at = id - nb.index * self.names_per_block();
-        nb.keys
-            .into_iter()
-            .nth(at as usize)
+        nb.key(at as usize)
+            .map(<[u8]>::to_vec)
             .ok_or(Error::corrupt("NAME_TABLE", "short block"))
     }
 

@@ -59,8 +59,8 @@ pub(crate) fn deep(a: &Archive) -> Result<()> {
         }
         let n = block
             .as_ref()
-            .and_then(|b| b.keys.get((id % per) as usize))
-            .map(|k| name::from_reversed_key(k))
+            .and_then(|b| b.key((id % per) as usize))
+            .map(name::from_reversed_key)
             .ok_or_else(|| c("NAME_TABLE", format!("block of name {id} is short")))?;
         let key = name::reversed_key(&n);
         if prev_key.as_ref().is_some_and(|p| *p >= key) {
