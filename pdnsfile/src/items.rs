@@ -20,7 +20,7 @@ use crate::record;
 use crate::rrtype::known;
 use crate::sorter::SortedBatch;
 use crate::sortkey;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 /// The sort items of an archive's entries, in archive (key) order; see
 /// [`Archive::items`].
@@ -205,29 +205,140 @@ fn has_empty_label(key: &[u8]) -> bool {
     key.windows(2).any(|w| w == b"..")
 }
 
+/// Archives read on threads of their own at most when a merge has more
+/// than one: each thread merges its share, and the merging thread merges
+/// their streams. Reading (decompressing, decoding, building items) was
+/// most of a merging thread's time, and the thread that bounded a merge.
+const READERS: usize = 4;
+
+/// Batches each reading thread may have in flight.
+const READ_AHEAD: usize = 4;
+
 /// Sends the items of `archives` merged into one key-ordered stream, in
 /// batches, until the last or the first error (sent too) or until the
 /// receiver is gone. Items with equal keys are sent one after the other,
-/// for the writer to merge ([`crate::Writer::push_item`]).
+/// for the writer to merge ([`crate::Writer::push_item`]). Two archives
+/// or more are read on up to four threads besides the caller's.
 pub fn send_merged(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) {
-    let mut streams: Vec<Items<'_>> = archives.iter().map(Archive::items).collect();
-    let failed = match merge_into(&mut streams, tx) {
-        Ok(()) => return,
-        Err(e) => e,
+    let merged = if archives.len() < 2 {
+        read_into(archives, tx)
+    } else {
+        std::thread::scope(|s| -> Result<()> {
+            let per = archives.len().div_ceil(archives.len().min(READERS));
+            let mut streams = Vec::new();
+            for share in archives.chunks(per) {
+                let (share_tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+                std::thread::Builder::new()
+                    .name("pdnsfile-read".into())
+                    .spawn_scoped(s, move || {
+                        if let Err(e) = read_into(share, &share_tx) {
+                            // As below.
+                            let _ = share_tx.send(Err(e));
+                        }
+                    })
+                    .map_err(|e| Error::io("starting a reading thread", e))?;
+                streams.push(BatchStream::new(rx));
+            }
+            // Returning drops the receivers, which stops the reading
+            // threads at their next send before the scope waits for them.
+            merge_into(&mut streams, tx)
+        })
     };
-    // Fails only when the receiver is gone, which then has its own error.
-    let _ = tx.send(Err(failed));
+    if let Err(e) = merged {
+        // Fails only when the receiver is gone, which then has its own
+        // error to report.
+        let _ = tx.send(Err(e));
+    }
+}
+
+/// Reads and merges `archives` on this thread (see [`merge_into`]).
+fn read_into(archives: &[Archive], tx: &SyncSender<Result<SortedBatch>>) -> Result<()> {
+    let mut streams: Vec<Items<'_>> = archives.iter().map(Archive::items).collect();
+    merge_into(&mut streams, tx)
+}
+
+/// A key-ordered stream of items, read one at a time.
+pub trait Cursor {
+    /// Moves to the next item; `false` after the last.
+    ///
+    /// # Errors
+    ///
+    /// Whatever reading the stream met.
+    fn advance(&mut self) -> Result<bool>;
+
+    /// The current item (empty before the first and after the last).
+    fn item(&self) -> &[u8];
+}
+
+impl Cursor for Items<'_> {
+    fn advance(&mut self) -> Result<bool> {
+        Items::advance(self)
+    }
+
+    fn item(&self) -> &[u8] {
+        Items::item(self)
+    }
+}
+
+/// The items of batches that a thread sends (as [`send_merged`] or
+/// [`crate::sorter::SortedIter::send_batches`] do), one at a time. The
+/// stream ends when the sender is gone; a sender that fails sends its
+/// error first.
+pub struct BatchStream {
+    rx: Receiver<Result<SortedBatch>>,
+    batch: Option<SortedBatch>,
+    /// The current item of `batch`.
+    at: usize,
+}
+
+impl BatchStream {
+    /// The stream of the batches `rx` receives.
+    pub fn new(rx: Receiver<Result<SortedBatch>>) -> BatchStream {
+        BatchStream {
+            rx,
+            batch: None,
+            at: 0,
+        }
+    }
+}
+
+impl Cursor for BatchStream {
+    fn advance(&mut self) -> Result<bool> {
+        if self.batch.is_some() {
+            self.at += 1;
+        }
+        loop {
+            if self.batch.as_ref().is_some_and(|b| self.at < b.len()) {
+                return Ok(true);
+            }
+            self.at = 0;
+            match self.rx.recv() {
+                Ok(b) => self.batch = Some(b?),
+                Err(_) => {
+                    self.batch = None;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn item(&self) -> &[u8] {
+        self.batch
+            .as_ref()
+            .and_then(|b| b.get(self.at))
+            .unwrap_or_default()
+    }
 }
 
 /// The body of [`send_merged`]: `Ok` also when the receiver hung up.
-fn merge_into(streams: &mut [Items<'_>], tx: &SyncSender<Result<SortedBatch>>) -> Result<()> {
+fn merge_into<C: Cursor>(streams: &mut [C], tx: &SyncSender<Result<SortedBatch>>) -> Result<()> {
     // The streams that have a current item, in the order of those items:
     // inputs are few (a month of nightly files), so a sorted list
     // re-placed by binary search is as quick as a heap, and the items
     // stay in their streams' buffers.
     let mut order: Vec<usize> = Vec::with_capacity(streams.len());
     for i in 0..streams.len() {
-        if streams.get_mut(i).map(Items::advance).transpose()? == Some(true) {
+        if streams.get_mut(i).map(C::advance).transpose()? == Some(true) {
             place(streams, &mut order, i);
         }
     }
@@ -257,8 +368,69 @@ fn merge_into(streams: &mut [Items<'_>], tx: &SyncSender<Result<SortedBatch>>) -
 
 /// Inserts stream `i` into `order` after the streams whose items are not
 /// greater than its own.
-fn place(streams: &[Items<'_>], order: &mut Vec<usize>, i: usize) {
-    let item = streams.get(i).map(Items::item);
-    let at = order.partition_point(|&j| streams.get(j).map(Items::item) <= item);
+fn place<C: Cursor>(streams: &[C], order: &mut Vec<usize>, i: usize) {
+    let item = streams.get(i).map(C::item);
+    let at = order.partition_point(|&j| streams.get(j).map(C::item) <= item);
     order.insert(at, i);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn keys_that_read_back_the_same_are_taken_and_others_refused() {
+        for good in [
+            &b""[..],
+            b"com.",
+            b"com.example.",
+            b"org.a\\.b.",
+            b"com.x-y.*.",
+        ] {
+            assert!(check_key(good).is_ok(), "{}", record::escape_text(good));
+        }
+        for bad in [&b"."[..], b"com.example", b"..", b"a\\"] {
+            assert!(check_key(bad).is_err(), "{}", record::escape_text(bad));
+        }
+    }
+
+    fn batch(items: &[&[u8]]) -> SortedBatch {
+        let mut b = SortedBatch::with_room();
+        for i in items {
+            b.push(i);
+        }
+        b
+    }
+
+    /// Streams of batches merge into key order, equal items side by
+    /// side, and an error a sender sends ends the merge with it.
+    #[test]
+    fn batch_streams_merge_in_order_and_pass_errors_on() {
+        let (a_tx, a_rx) = std::sync::mpsc::sync_channel(4);
+        let (b_tx, b_rx) = std::sync::mpsc::sync_channel(4);
+        a_tx.send(Ok(batch(&[b"a", b"c"]))).unwrap();
+        a_tx.send(Ok(batch(&[]))).unwrap();
+        a_tx.send(Ok(batch(&[b"e"]))).unwrap();
+        b_tx.send(Ok(batch(&[b"b", b"c", b"f"]))).unwrap();
+        drop((a_tx, b_tx));
+        let mut streams = vec![BatchStream::new(a_rx), BatchStream::new(b_rx)];
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        merge_into(&mut streams, &tx).unwrap();
+        drop(tx);
+        let got: Vec<Vec<u8>> = rx
+            .iter()
+            .flat_map(|b| b.unwrap().iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
+            .collect();
+        let want: Vec<&[u8]> = vec![b"a", b"b", b"c", b"c", b"e", b"f"];
+        assert_eq!(got, want);
+
+        let (e_tx, e_rx) = std::sync::mpsc::sync_channel(4);
+        e_tx.send(Ok(batch(&[b"a"]))).unwrap();
+        e_tx.send(Err(Error::corrupt("BLOCKS", "test"))).unwrap();
+        let mut s = BatchStream::new(e_rx);
+        assert!(s.advance().unwrap());
+        assert_eq!(s.item(), b"a");
+        assert!(s.advance().is_err());
+    }
 }

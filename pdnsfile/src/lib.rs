@@ -67,7 +67,7 @@ pub use archive::{Archive, BlockInfo, SectionInfo};
 pub use bytes::Bytes;
 pub use error::{Error, Result};
 pub use federated::{merge, FederatedMatches, Federation};
-pub use items::{send_merged, Items};
+pub use items::{send_merged, BatchStream, Cursor, Items};
 pub use meta::{InputFile, Meta};
 pub use query::{Filter, Matches, Query, Summary, TimeFence};
 pub use record::Entry;

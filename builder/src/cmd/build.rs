@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pdns_providers::{detect_with_delimiter, Format, Framing, Options, Parser};
 use pdnsfile::sorter::ExternalSorter;
-use pdnsfile::{record, sortkey, Archive, Entry, InputFile, Writer, WriterOptions};
+use pdnsfile::{
+    record, sortkey, Archive, BatchStream, Cursor, Entry, InputFile, Writer, WriterOptions,
+};
 use serde_json::json;
 
 use crate::publish::{AtomicFile, OutputLock};
@@ -645,23 +647,28 @@ pub fn run(args: &BuildArgs) -> Result<BuildReport> {
                     .spawn_scoped(s, move || {
                         pdnsfile::send_merged(std::slice::from_ref(b), &tx)
                     })?;
-                OldItems::new(rx)?
+                Some(BatchStream::new(rx))
             }
-            None => OldItems::none(),
+            None => None,
+        };
+        let base_failed = |e| anyhow::Error::new(e).context("reading the base archive");
+        let mut have_old = match &mut old {
+            Some(o) => o.advance().map_err(base_failed)?,
+            None => false,
         };
         for batch in rx {
             let batch = batch?;
             for item in batch.iter() {
-                while let Some(o) = old.peek().filter(|&o| o < item) {
-                    w.push_item(o)?;
-                    old.advance()?;
+                while let Some(o) = old.as_mut().filter(|o| have_old && o.item() < item) {
+                    w.push_item(o.item())?;
+                    have_old = o.advance().map_err(base_failed)?;
                 }
                 w.push_item(item)?;
             }
         }
-        while let Some(o) = old.peek() {
-            w.push_item(o)?;
-            old.advance()?;
+        while let Some(o) = old.as_mut().filter(|_| have_old) {
+            w.push_item(o.item())?;
+            have_old = o.advance().map_err(base_failed)?;
         }
         // Dropping the receivers (on an error above) stops the threads at
         // their next send.
@@ -1605,68 +1612,6 @@ fn read_lines(
         }
         Ok((first, lines))
     })
-}
-
-/// The base archive's items as its reading thread hands them over, one
-/// at a time.
-struct OldItems {
-    rx: Option<std::sync::mpsc::Receiver<pdnsfile::Result<pdnsfile::sorter::SortedBatch>>>,
-    batch: Option<pdnsfile::sorter::SortedBatch>,
-    at: usize,
-}
-
-impl OldItems {
-    fn none() -> OldItems {
-        OldItems {
-            rx: None,
-            batch: None,
-            at: 0,
-        }
-    }
-
-    fn new(
-        rx: std::sync::mpsc::Receiver<pdnsfile::Result<pdnsfile::sorter::SortedBatch>>,
-    ) -> Result<OldItems> {
-        let mut o = OldItems {
-            rx: Some(rx),
-            batch: None,
-            at: 0,
-        };
-        o.refill()?;
-        Ok(o)
-    }
-
-    /// The current item, `None` after the last.
-    fn peek(&self) -> Option<&[u8]> {
-        self.batch.as_ref()?.get(self.at)
-    }
-
-    fn advance(&mut self) -> Result<()> {
-        self.at += 1;
-        if self.batch.as_ref().is_some_and(|b| self.at >= b.len()) {
-            self.refill()?;
-        }
-        Ok(())
-    }
-
-    /// The next batch, or none when the thread has sent its last.
-    fn refill(&mut self) -> Result<()> {
-        self.at = 0;
-        loop {
-            self.batch = match self.rx.as_ref().map(std::sync::mpsc::Receiver::recv) {
-                Some(Ok(b)) => Some(b.context("reading the base archive")?),
-                // Sent no more: the stream is over (an error is sent first).
-                Some(Err(_)) | None => None,
-            };
-            if !self
-                .batch
-                .as_ref()
-                .is_some_and(pdnsfile::sorter::SortedBatch::is_empty)
-            {
-                return Ok(());
-            }
-        }
-    }
 }
 
 #[cfg(test)]
