@@ -105,6 +105,7 @@ pub struct BlockInfo {
 }
 
 /// A decoded record block: columns, ready to be turned into entries.
+#[derive(Default)]
 pub(crate) struct Block {
     pub(crate) first_record: u32,
     pub(crate) names: Vec<u32>,
@@ -614,6 +615,15 @@ impl Archive {
     /// Decompresses and decodes record block `i`, checking every value
     /// against the rest of the archive.
     pub(crate) fn decode_block(&self, i: usize) -> Result<Block> {
+        let mut b = Block::default();
+        self.decode_block_into(i, &mut b)?;
+        Ok(b)
+    }
+
+    /// [`Archive::decode_block`] into `out`, reusing its memory (a reader
+    /// of every block, as a merge is, allocates nothing per block). On an
+    /// error `out` holds a part of the block.
+    pub(crate) fn decode_block_into(&self, i: usize, out: &mut Block) -> Result<()> {
         let info = self.block_info(i)?;
         let c = |what: &str| Error::corrupt("BLOCKS", format!("block {i}: {what}"));
         if info.uncompressed > MAX_BLOCK_LEN {
@@ -630,12 +640,14 @@ impl Archive {
                 return Err(c("frame size differs from the index"));
             }
         }
-        let raw = decompress(&frame, info.uncompressed as usize)
+        let raw = &mut out.raw;
+        decompress_into(&frame, info.uncompressed as usize, raw)
             .map_err(|e| c(&format!("bad zstd frame: {e}")))?;
+        let raw = &*raw;
         if raw.len() != info.uncompressed as usize {
             return Err(c("uncompressed length differs from the index"));
         }
-        let mut r = Reader::new(&raw, "record block");
+        let mut r = Reader::new(raw, "record block");
         let n = r.varint_u32()?;
         if n != info.records || n == 0 {
             return Err(c("record count differs from the index"));
@@ -650,7 +662,9 @@ impl Archive {
         }
         let base = r.varint()?;
         let n = n as usize;
-        let mut names = Vec::with_capacity(n);
+        let names = &mut out.names;
+        names.clear();
+        names.reserve(n);
         let mut cur = first_name;
         for _ in 0..n {
             let d = r.varint_u32()?;
@@ -660,45 +674,64 @@ impl Archive {
             }
             names.push(cur);
         }
-        let mut types = Vec::with_capacity(n);
+        let types = &mut out.types;
+        types.clear();
+        types.reserve(n);
         for _ in 0..n {
             let t = r.varint()?;
             types.push(u16::try_from(t).map_err(|_| c("type above 65535"))?);
         }
-        let mut lens = Vec::with_capacity(n);
+        // The lengths first, as offsets from the column's start; the
+        // column's position is known once they are read.
+        let rdata = &mut out.rdata;
+        rdata.clear();
+        rdata.reserve(n);
+        let mut len_total = 0usize;
         for _ in 0..n {
-            lens.push(r.varint()? as usize);
-        }
-        let mut rdata = Vec::with_capacity(n);
-        let mut pos = r.pos();
-        for l in lens {
-            let end = pos
-                .checked_add(l)
+            let end = len_total
+                .checked_add(r.varint()? as usize)
                 .ok_or_else(|| c("rdata length overflows"))?;
-            rdata.push((pos, end));
-            pos = end;
+            rdata.push((len_total, end));
+            len_total = end;
+        }
+        let at = r.pos();
+        let pos = at
+            .checked_add(len_total)
+            .ok_or_else(|| c("rdata length overflows"))?;
+        // No sum below exceeds `pos`.
+        for (a, b) in rdata.iter_mut() {
+            *a += at;
+            *b += at;
         }
         r.bytes(pos - r.pos())?;
-        let mut time_first = Vec::with_capacity(n);
+        let time_first = &mut out.time_first;
+        time_first.clear();
+        time_first.reserve(n);
         for _ in 0..n {
             time_first.push(
                 base.checked_add(r.varint()?)
                     .ok_or_else(|| c("time overflows"))?,
             );
         }
-        let mut time_last = Vec::with_capacity(n);
-        for &tf in &time_first {
+        let time_last = &mut out.time_last;
+        time_last.clear();
+        time_last.reserve(n);
+        for &tf in time_first.iter() {
             time_last.push(
                 tf.checked_add(r.varint()?)
                     .ok_or_else(|| c("time overflows"))?,
             );
         }
-        let mut count = Vec::with_capacity(n);
+        let count = &mut out.count;
+        count.clear();
+        count.reserve(n);
         for _ in 0..n {
             let v = r.varint()?;
             count.push(v.checked_sub(1));
         }
-        let mut sets = Vec::with_capacity(n);
+        let sets = &mut out.sets;
+        sets.clear();
+        sets.reserve(n);
         for _ in 0..n {
             let s = r.varint_u32()?;
             if s as usize >= self.source_sets.len() {
@@ -706,7 +739,9 @@ impl Archive {
             }
             sets.push(s);
         }
-        let mut bailiwick = Vec::with_capacity(n);
+        let bailiwick = &mut out.bailiwick;
+        bailiwick.clear();
+        bailiwick.reserve(n);
         for _ in 0..n {
             bailiwick.push(r.varint_u32()?);
         }
@@ -714,7 +749,9 @@ impl Archive {
         if dn > r.remaining() as u64 {
             return Err(c("bailiwick dictionary too large"));
         }
-        let mut dict = Vec::with_capacity(dn as usize);
+        let dict = &mut out.dict;
+        dict.clear();
+        dict.reserve(dn as usize);
         for _ in 0..dn {
             dict.push(record::escape_text(r.len_bytes()?));
         }
@@ -724,19 +761,8 @@ impl Archive {
         if r.remaining() != 0 {
             return Err(c("trailing bytes"));
         }
-        Ok(Block {
-            first_record: info.first_record,
-            names,
-            types,
-            rdata,
-            raw,
-            time_first,
-            time_last,
-            count,
-            sets,
-            bailiwick,
-            dict,
-        })
+        out.first_record = info.first_record;
+        Ok(())
     }
 
     /// The record range `[start, end)` of name `id`.
@@ -1195,6 +1221,25 @@ thread_local! {
 }
 
 /// Decompresses one zstd frame of at most `capacity` bytes.
+/// [`decompress`] into `out` (emptied first), reusing its memory.
+fn decompress_into(frame: &[u8], capacity: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.clear();
+    out.reserve(capacity);
+    DCTX.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(std::io::Error::other)?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress_to_buffer(frame, out).map(|_| ()),
+            None => {
+                *out = zstd::bulk::decompress(frame, capacity)?;
+                Ok(())
+            }
+        }
+    })
+}
+
 fn decompress(frame: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
     DCTX.with(|cell| {
         let mut slot = cell.try_borrow_mut().map_err(std::io::Error::other)?;

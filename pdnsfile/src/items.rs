@@ -108,7 +108,13 @@ impl Items<'_> {
                 self.item.clear();
                 return Ok(false);
             }
-            self.block = Some(self.archive.decode_block(self.next_block)?);
+            let block = self.block.get_or_insert_with(Block::default);
+            if let Err(e) = self.archive.decode_block_into(self.next_block, block) {
+                // Half a block is no block; the stream ends with the error.
+                self.block = None;
+                self.next_block = self.archive.block_count();
+                return Err(e);
+            }
             self.next_block += 1;
             self.at = 0;
         }
@@ -143,7 +149,11 @@ impl Items<'_> {
         let stored_as_read = match rrtype {
             known::A => rdata.len() == 4,
             known::AAAA => rdata.len() == 16,
-            _ => rdata.iter().all(|c| (0x20..=0x7e).contains(c)),
+            // Folded without an early exit, so that the compiler checks
+            // many bytes at a time.
+            _ => !rdata
+                .iter()
+                .fold(false, |bad, c| bad | !(0x20..=0x7e).contains(c)),
         };
         if stored_as_read {
             out.extend_from_slice(rdata);
