@@ -32,8 +32,12 @@ pub struct Items<'a> {
     /// The next record of `block`.
     at: usize,
     names: Option<NameBlock>,
-    /// Each source set's encoded labels (see [`sortkey::sources`]).
-    sets: Vec<Vec<u8>>,
+    /// Each source set's encoded labels (see [`sortkey::sources`]) once
+    /// a record used it, if short (see [`SET_CACHE_MAX`]).
+    sets: Vec<Option<Vec<u8>>>,
+    /// The first record of the next block: blocks must follow one
+    /// another, as looking a record up assumes.
+    next_record: u32,
     /// The name id whose key was last checked.
     checked_name: Option<u32>,
     item: Vec<u8>,
@@ -46,24 +50,14 @@ impl Archive {
     /// key order, each exactly as [`crate::sortkey::encode_into`] encodes
     /// the entry [`Archive::query`] gives for it.
     pub fn items(&self) -> Items<'_> {
-        let sets = (0..self.source_set_count())
-            .map(|s| {
-                let labels = self.source_set(s as u32);
-                let mut out = Vec::new();
-                put_varint(&mut out, labels.len() as u64);
-                for &l in labels {
-                    put_len_bytes(&mut out, self.source_label(l).as_bytes());
-                }
-                out
-            })
-            .collect();
         Items {
             archive: self,
             next_block: 0,
             block: None,
             at: 0,
             names: None,
-            sets,
+            sets: vec![None; self.source_set_count()],
+            next_record: 0,
             checked_name: None,
             item: Vec::new(),
             text: Vec::new(),
@@ -98,6 +92,19 @@ impl Items<'_> {
     ///
     /// As [`Items::next_item`].
     pub fn advance(&mut self) -> Result<bool> {
+        let stepped = self.step();
+        if stepped.is_err() {
+            // The stream ends with its first error: half a block is no
+            // block, and a record left out would go unnoticed.
+            self.block = None;
+            self.next_block = self.archive.block_count();
+            self.item.clear();
+        }
+        stepped
+    }
+
+    /// The body of [`Items::advance`].
+    fn step(&mut self) -> Result<bool> {
         loop {
             if let Some(b) = &self.block {
                 if self.at < b.len() {
@@ -109,12 +116,20 @@ impl Items<'_> {
                 return Ok(false);
             }
             let block = self.block.get_or_insert_with(Block::default);
-            if let Err(e) = self.archive.decode_block_into(self.next_block, block) {
-                // Half a block is no block; the stream ends with the error.
-                self.block = None;
-                self.next_block = self.archive.block_count();
-                return Err(e);
+            self.archive.decode_block_into(self.next_block, block)?;
+            if block.first_record != self.next_record {
+                return Err(Error::corrupt(
+                    "BLOCK_INDEX",
+                    format!(
+                        "block {} starts at record {}, not {}",
+                        self.next_block, block.first_record, self.next_record
+                    ),
+                ));
             }
+            self.next_record = u32::try_from(block.len())
+                .ok()
+                .and_then(|n| self.next_record.checked_add(n))
+                .ok_or(Error::corrupt("BLOCK_INDEX", "record ids overflow"))?;
             self.next_block += 1;
             self.at = 0;
         }
@@ -147,8 +162,19 @@ impl Items<'_> {
         let rdata = b.rdata_bytes(i);
         let start = out.len();
         let stored_as_read = match rrtype {
-            known::A => rdata.len() == 4,
-            known::AAAA => rdata.len() == 16,
+            known::A | known::AAAA => {
+                // A writer stores addresses only (its entry check refuses
+                // any other A or AAAA value), and one read back as text
+                // would be taken for an address of its length.
+                if rdata.len() != if rrtype == known::A { 4 } else { 16 } {
+                    let rid = u64::from(b.first_record) + i as u64;
+                    return Err(Error::corrupt(
+                        "BLOCKS",
+                        format!("record {rid}: A or AAAA rdata that is no address"),
+                    ));
+                }
+                true
+            }
             // Folded without an early exit, so that the compiler checks
             // many bytes at a time.
             _ => !rdata
@@ -163,8 +189,7 @@ impl Items<'_> {
             }
         } else {
             // What reading the entry and encoding it again stores: a
-            // non-printable byte comes back escaped, an A or AAAA value
-            // that is not an address as its text.
+            // non-printable byte comes back escaped.
             self.text.clear();
             record::encode_rdata_into(rrtype, &record::decode_rdata(rrtype, rdata), &mut self.text);
             out.extend_from_slice(&self.text);
@@ -175,8 +200,20 @@ impl Items<'_> {
         put_varint(out, b.time_last.get(i).copied().unwrap_or(0));
         let count = b.count.get(i).copied().flatten();
         put_varint(out, count.map_or(0, |c| c.saturating_add(1)));
-        let set = b.sets.get(i).copied().unwrap_or(0) as usize;
-        out.extend_from_slice(self.sets.get(set).map(Vec::as_slice).unwrap_or(&[0]));
+        let set = b.sets.get(i).copied().unwrap_or(0);
+        match self.sets.get_mut(set as usize) {
+            Some(Some(cached)) => out.extend_from_slice(cached),
+            Some(slot) => {
+                let at = out.len();
+                encode_set(self.archive, set, out);
+                // Kept when short: a crafted SOURCES section can make
+                // a set's labels long, and many sets share one label.
+                if let Some(encoded) = out.get(at..).filter(|e| e.len() <= SET_CACHE_MAX) {
+                    *slot = Some(encoded.to_vec());
+                }
+            }
+            None => encode_set(self.archive, set, out),
+        }
         let bailiwick = b
             .bailiwick
             .get(i)
@@ -193,12 +230,33 @@ impl Items<'_> {
     }
 }
 
-/// Refuses a NAME_TABLE key that the entry path would not give back as
-/// it is (reading it as a name and keying that name again): a writer
-/// never stores one, and carried as it is it would make an archive whose
-/// name could not be looked up. Without escapes a key is labels each
-/// followed by a dot, none empty, or empty for the root.
+/// The longest encoded source set [`Items`] keeps for reuse.
+const SET_CACHE_MAX: usize = 1024;
+
+/// Appends source set `set`'s labels, encoded (see [`sortkey::sources`]).
+fn encode_set(archive: &Archive, set: u32, out: &mut Vec<u8>) {
+    let labels = archive.source_set(set);
+    put_varint(out, labels.len() as u64);
+    for &l in labels {
+        put_len_bytes(out, archive.source_label(l).as_bytes());
+    }
+}
+
+/// Refuses a NAME_TABLE key that is not printable ASCII without spaces
+/// (a 0x00 would end the item's name early; a writer stores none), or
+/// that the entry path would not give back as it is (reading it as a
+/// name and keying that name again): carried as it is, it would make an
+/// archive whose name could not be looked up. Without escapes a key is
+/// labels each followed by a dot, none empty, or empty for the root.
 fn check_key(key: &[u8]) -> Result<()> {
+    // A name is printable ASCII, without spaces; a 0x00 would also end
+    // the name of a sort item early.
+    if key.iter().any(|c| !(0x21..=0x7e).contains(c)) {
+        return Err(Error::corrupt(
+            "NAME_TABLE",
+            format!("a key that is no name: {}", record::escape_text(key)),
+        ));
+    }
     let plain = !key.contains(&b'\\')
         && (key.is_empty()
             || (key.ends_with(b".") && !key.starts_with(b".") && !has_empty_label(key)));
@@ -322,12 +380,10 @@ impl Cursor for BatchStream {
                 return Ok(true);
             }
             self.at = 0;
+            self.batch = None;
             match self.rx.recv() {
                 Ok(b) => self.batch = Some(b?),
-                Err(_) => {
-                    self.batch = None;
-                    return Ok(false);
-                }
+                Err(_) => return Ok(false),
             }
         }
     }
@@ -400,7 +456,15 @@ mod tests {
         ] {
             assert!(check_key(good).is_ok(), "{}", record::escape_text(good));
         }
-        for bad in [&b"."[..], b"com.example", b"..", b"a\\"] {
+        for bad in [
+            &b"."[..],
+            b"com.example",
+            b"..",
+            b"a\\",
+            b"a\0b.",
+            b"a b.",
+            b"caf\xc3\xa9.",
+        ] {
             assert!(check_key(bad).is_err(), "{}", record::escape_text(bad));
         }
     }

@@ -2331,3 +2331,101 @@ fn every_section_emptied_or_filled() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Merges of crafted archives: what `Archive::items` must refuse (found by
+// review; each of these merged into a wrong archive, or counted records
+// twice, before `Items` checked them).
+
+/// `bytes` merged alone, or the error.
+fn merge_alone(bytes: &[u8]) -> pdnsfile::Result<Vec<u8>> {
+    let a = Archive::from_vec(bytes.to_vec())?;
+    pdnsfile::merge(
+        std::slice::from_ref(&a),
+        Vec::new(),
+        WriterOptions::default(),
+    )
+}
+
+/// An archive of `entries`, one record per block, one name per name block.
+fn one_per_block(entries: Vec<Entry>) -> Vec<u8> {
+    build(entries, 1, 1)
+}
+
+#[test]
+fn a_name_key_with_a_zero_byte_is_refused_by_a_merge() {
+    let bytes = one_per_block(vec![
+        Entry::new("azb.example", 16, "zz", 1, 2, None).unwrap()
+    ]);
+    assert!(merge_alone(&bytes).is_ok());
+    let mut p = split(&bytes);
+    let mut names = name_blocks(&p);
+    let z = names[0].iter().position(|&c| c == b'z').unwrap();
+    names[0][z] = 0;
+    set_name_blocks(&mut p, &names);
+    let crafted = assemble(&p);
+    let e = merge_alone(&crafted).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Corrupt {
+                section: "NAME_TABLE",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_a_record_that_is_no_address_is_refused_by_a_merge() {
+    // TXT "x" is stored as one byte; as an A record it would read back as
+    // the text `x`, which a merge must not take for a four-byte address.
+    let bytes = one_per_block(vec![Entry::new("a.example", 16, "x", 1, 2, None).unwrap()]);
+    let mut p = split(&bytes);
+    let mut blocks = record_blocks(&p);
+    let raw = &mut blocks[0];
+    let mut r = &raw[..];
+    assert_eq!(read_varint(&mut r), 1, "one record");
+    read_varint(&mut r); // first name
+    read_varint(&mut r); // time base
+    read_varint(&mut r); // the name delta
+    let pos = raw.len() - r.len();
+    assert_eq!(raw[pos], 16, "the type column");
+    raw[pos] = 1;
+    set_record_blocks(&mut p, &blocks);
+    let crafted = assemble(&p);
+    let e = merge_alone(&crafted).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Corrupt {
+                section: "BLOCKS",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_block_listed_twice_is_refused_by_a_merge() {
+    let entries: Vec<Entry> = ["a.example", "b.example", "c.example"]
+        .iter()
+        .map(|n| Entry::new(n, 16, "x", 1, 2, Some(3)).unwrap())
+        .collect();
+    let bytes = one_per_block(entries);
+    let mut p = split(&bytes);
+    let idx = p.body_mut(Kind::BlockIndex);
+    assert_eq!(idx.len(), 3 * BLOCK_ENTRY_LEN);
+    let first = idx[..BLOCK_ENTRY_LEN].to_vec();
+    idx[BLOCK_ENTRY_LEN..2 * BLOCK_ENTRY_LEN].copy_from_slice(&first);
+    let crafted = assemble(&p);
+    let Ok(a) = Archive::from_vec(crafted.clone()) else {
+        // Refused at open: as good.
+        return;
+    };
+    drop(a);
+    let e = merge_alone(&crafted).unwrap_err();
+    assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+}
