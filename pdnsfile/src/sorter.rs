@@ -582,9 +582,9 @@ pub(crate) fn open_run(file: File) -> Result<BufReader<zstd::Decoder<'static, Bu
     Ok(BufReader::with_capacity(64 << 10, dec))
 }
 
-/// Memory a run file takes while it is read ([`open_run`]): the window
-/// and a block, and the two buffers, with room to spare.
-pub(crate) const RUN_READ_MEMORY: usize = 512 << 10;
+/// Memory a run file takes while it is read: the zstd window and a
+/// block, and the two read buffers, with room to spare.
+pub const RUN_READ_MEMORY: usize = 512 << 10;
 
 /// Ends a run started by [`run_file`]; returns the file, rewound.
 pub(crate) fn end_run_file(enc: RunFile) -> Result<File> {
