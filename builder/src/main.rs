@@ -250,15 +250,19 @@ fn run(cli: Cli, log: pdns_build::log::Log) -> anyhow::Result<ExitCode> {
             level,
             inputs,
         } => {
-            let n = cmd::merge::run(&output, &inputs, memory, level)?;
+            let r = cmd::merge::run(&output, &inputs, memory, level)?;
             let shown = pdnsfile::record::escape_text_str(&output.display().to_string());
             log.info(
                 "done",
                 &format!(
-                    "merged {} archives into {shown} ({n} entries)",
-                    inputs.len()
+                    "merged {} archives ({} entries) into {shown}: {} entries, {} bytes, in {:.2} s",
+                    inputs.len(),
+                    r.entries_in,
+                    r.entries,
+                    r.bytes,
+                    r.seconds
                 ),
-                json!({"archives": inputs.len(), "file": shown, "entries": n}),
+                json!({"archives": inputs.len(), "entries_in": r.entries_in, "file": shown, "entries": r.entries, "bytes": r.bytes, "seconds": r.seconds}),
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -112,10 +112,17 @@ fn provider_exports_answer_pivots() {
 
     // The merge holds exactly the federated view.
     let merged = dir.path().join("merged.pdns");
-    let n = pdns_build::cmd::merge::run(&merged, &[dnsdb, circl], 64 << 20, 1).unwrap();
+    let inputs = [dnsdb, circl];
+    let r = pdns_build::cmd::merge::run(&merged, &inputs, 64 << 20, 1).unwrap();
     let m = Archive::open(&merged).unwrap();
     m.verify().unwrap();
-    assert_eq!(u64::from(m.record_count()), n);
+    assert_eq!(u64::from(m.record_count()), r.entries);
+    assert_eq!(std::fs::metadata(&merged).unwrap().len(), r.bytes);
+    let entries_in: u64 = inputs
+        .iter()
+        .map(|p| u64::from(Archive::open(p).unwrap().record_count()))
+        .sum();
+    assert_eq!(r.entries_in, entries_in);
     let all_fed: Vec<_> = fed
         .query(&Query::All, &Filter::default())
         .unwrap()

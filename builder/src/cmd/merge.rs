@@ -7,12 +7,25 @@ use pdnsfile::{Archive, WriterOptions};
 
 use crate::publish::{AtomicFile, OutputLock};
 
-/// Merges `inputs` into `output`; returns the number of entries written.
+/// What a merge did, for its log line.
+pub struct MergeReport {
+    /// Entries in the inputs together.
+    pub entries_in: u64,
+    /// Entries written (equal keys merged).
+    pub entries: u64,
+    /// Size of the archive written.
+    pub bytes: u64,
+    /// Seconds from opening the inputs to the archive's reopening.
+    pub seconds: f64,
+}
+
+/// Merges `inputs` into `output`.
 ///
 /// # Errors
 ///
 /// An input that cannot be opened or is corrupt, or an output error.
-pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> Result<u64> {
+pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> Result<MergeReport> {
+    let started = std::time::Instant::now();
     let lock = OutputLock::acquire(output)?;
     lock.remove_stale_temporaries(output);
     let mut archives = Vec::with_capacity(inputs.len());
@@ -53,5 +66,10 @@ pub fn run(output: &PathBuf, inputs: &[PathBuf], memory: usize, level: i32) -> R
     out.commit(w)?;
     let merged =
         Archive::open(output).with_context(|| format!("{}: cannot reopen", output.display()))?;
-    Ok(u64::from(merged.record_count()))
+    Ok(MergeReport {
+        entries_in: archives.iter().map(|a| u64::from(a.record_count())).sum(),
+        entries: u64::from(merged.record_count()),
+        bytes: merged.file_len(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
