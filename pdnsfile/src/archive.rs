@@ -145,12 +145,7 @@ pub(crate) struct NameBlock {
 impl NameBlock {
     /// Key `i` of the block.
     pub(crate) fn key(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
-            None => 0,
-        };
-        self.data.get(start..end)
+        crate::sorter::nth_of(&self.data, &self.ends, i)
     }
 }
 
@@ -1220,8 +1215,8 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Decompresses one zstd frame of at most `capacity` bytes.
-/// [`decompress`] into `out` (emptied first), reusing its memory.
+/// Decompresses one zstd frame of at most `capacity` bytes into `out`
+/// (emptied first), reusing its memory, with this thread's context.
 fn decompress_into(frame: &[u8], capacity: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
     out.clear();
     out.reserve(capacity);
@@ -1240,17 +1235,11 @@ fn decompress_into(frame: &[u8], capacity: usize, out: &mut Vec<u8>) -> std::io:
     })
 }
 
+/// [`decompress_into`] a new buffer.
 fn decompress(frame: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
-    DCTX.with(|cell| {
-        let mut slot = cell.try_borrow_mut().map_err(std::io::Error::other)?;
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new()?);
-        }
-        match slot.as_mut() {
-            Some(d) => d.decompress(frame, capacity),
-            None => zstd::bulk::decompress(frame, capacity),
-        }
-    })
+    let mut out = Vec::new();
+    decompress_into(frame, capacity, &mut out)?;
+    Ok(out)
 }
 
 /// Reads the `i`th little-endian u32 of a slice.

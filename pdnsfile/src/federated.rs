@@ -188,10 +188,10 @@ impl Iterator for FederatedMatches<'_> {
 }
 
 /// Writes the union of `archives` to `out` by a streaming k-way merge of
-/// their sort items ([`Archive::items`]), read on a thread beside the
-/// writer's: memory is one block per input, a few batches of items and
-/// the writer's sort budget. The
-/// inputs' input-file lists are carried over. Every input's checksums are
+/// their sort items ([`Archive::items`]), read on threads beside the
+/// writer's ([`crate::send_merged`]): memory is one block per input, a
+/// few batches of items and the writer's sort budget. The inputs'
+/// input-file lists are carried over. Every input's checksums are
 /// checked first ([`Archive::check_checksums`]), so that damage is refused
 /// rather than written out under the new archive's valid checksums.
 ///

@@ -249,18 +249,11 @@ fn encode_set(archive: &Archive, set: u32, out: &mut Vec<u8>) {
 /// archive whose name could not be looked up. Without escapes a key is
 /// labels each followed by a dot, none empty, or empty for the root.
 fn check_key(key: &[u8]) -> Result<()> {
-    // A name is printable ASCII, without spaces; a 0x00 would also end
-    // the name of a sort item early.
-    if key.iter().any(|c| !(0x21..=0x7e).contains(c)) {
-        return Err(Error::corrupt(
-            "NAME_TABLE",
-            format!("a key that is no name: {}", record::escape_text(key)),
-        ));
-    }
+    let printable = key.iter().all(|c| (0x21..=0x7e).contains(c));
     let plain = !key.contains(&b'\\')
         && (key.is_empty()
             || (key.ends_with(b".") && !key.starts_with(b".") && !has_empty_label(key)));
-    if plain || name::reversed_key(&name::from_reversed_key(key)) == key {
+    if printable && (plain || name::reversed_key(&name::from_reversed_key(key)) == key) {
         return Ok(());
     }
     Err(Error::corrupt(

@@ -1656,6 +1656,17 @@ impl SortedIter {
     }
 }
 
+/// Item `i` of items stored back to back in `data`, `ends` their end
+/// offsets (as a [`SortedBatch`] and a decoded name block hold them).
+pub(crate) fn nth_of<'d>(data: &'d [u8], ends: &[usize], i: usize) -> Option<&'d [u8]> {
+    let end = *ends.get(i)?;
+    let start = match i.checked_sub(1) {
+        Some(p) => *ends.get(p)?,
+        None => 0,
+    };
+    data.get(start..end)
+}
+
 /// Bytes of items per [`SortedBatch`].
 const BATCH_BYTES: usize = 256 << 10;
 
@@ -1695,12 +1706,7 @@ impl SortedBatch {
 
     /// Item `i`, if the batch has that many.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
-            None => 0,
-        };
-        self.items.get(start..end)
+        nth_of(&self.items, &self.ends, i)
     }
 
     /// The items, in order.
