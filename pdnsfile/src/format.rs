@@ -348,14 +348,22 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an unsigned LEB128 varint of at most 10 bytes.
+    #[inline]
     pub fn varint(&mut self) -> Result<u64> {
-        // Most values in record blocks fit one byte.
+        // Most values in record blocks fit one byte: that test is inlined
+        // at every caller, the loop is not.
         if let Some(&b) = self.buf.get(self.pos) {
             if b < 0x80 {
                 self.pos += 1;
                 return Ok(u64::from(b));
             }
         }
+        self.varint_long()
+    }
+
+    /// [`Reader::varint`] past its one-byte case.
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = self.u8()?;
@@ -387,6 +395,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends an unsigned LEB128 varint.
+#[inline]
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     // One reservation, then pushes that find the room there (a copy from
     // a stack buffer costs a memcpy call for a few bytes).
@@ -399,6 +408,7 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Appends a varint length and the bytes.
+#[inline]
 pub fn put_len_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);

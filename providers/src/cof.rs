@@ -538,6 +538,7 @@ mod scan {
     /// A non-negative integer as JSON writes it (no sign, fraction,
     /// exponent or leading zero) that fits in a u64, at `b[*i..]`;
     /// advances `i` past its digits.
+    #[inline]
     fn json_integer(b: &[u8], i: &mut usize) -> Option<u64> {
         let start = *i;
         let rest = b.get(start..).unwrap_or_default();
