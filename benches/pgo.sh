@@ -4,8 +4,8 @@
 # (a build from COF lines, a build with --base, a merge, a build from the
 # bundled captures, verify) on data generated here, and the compiler then
 # lays the binary out for what those runs did. On the 10 M-line benchmark
-# it does 7 % fewer instructions and builds 8-10 % faster (BENCHMARKS.md,
-# session 17); the archives it writes are byte for byte the same.
+# it does 7-8 % fewer instructions and builds 4-10 % faster (BENCHMARKS.md,
+# sessions 17 and 18); the archives it writes are byte for byte the same.
 #
 # Usage: benches/pgo.sh [TARGET_DIR]   (default target/pgo)
 # PGO_RUSTFLAGS adds flags to both builds, e.g. "-C target-cpu=x86-64-v3"
