@@ -1931,7 +1931,12 @@ mod tests {
         }
         assert_eq!(run.len, data.len());
         assert_eq!(run.chunks.len(), data.len().div_ceil(64));
-        assert!(run.chunks.iter().rev().skip(1).all(|(m, used)| *used == m.len()));
+        assert!(run
+            .chunks
+            .iter()
+            .rev()
+            .skip(1)
+            .all(|(m, used)| *used == m.len()));
         let mut back = Vec::new();
         run.read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
