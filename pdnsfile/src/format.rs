@@ -395,7 +395,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends an unsigned LEB128 varint.
-#[inline]
+#[inline(always)]
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     // One reservation, then pushes that find the room there (a copy from
     // a stack buffer costs a memcpy call for a few bytes).
